@@ -1,0 +1,56 @@
+"""Cost telemetry for the openai SDK (and OpenAI-compatible providers reached through it).
+
+Loaded by `opentelemetry-instrument` through the entry point `genai_cost_openai`, or by hand:
+
+    from genai_cost.openai import OpenAICostInstrumentor
+    OpenAICostInstrumentor().instrument()
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Collection
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.instrumentation.utils import unwrap
+
+logger = logging.getLogger("genai_cost")
+
+_INSTRUMENTS = ("openai >= 1.40.0",)
+
+
+class OpenAICostInstrumentor(BaseInstrumentor):
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _INSTRUMENTS
+
+    def _instrument(self, **kwargs: Any) -> None:
+        try:
+            import wrapt
+
+            from genai_cost.openai.wrappers import PATCHES, make_wrapper
+            from genai_cost.telemetry import get_telemetry
+        except ImportError:  # the SDK is not installed: nothing to do, nothing to break
+            logger.debug("genai-cost: openai is not installed; not instrumenting it")
+            return
+        telemetry = get_telemetry(kwargs.get("tracer_provider"), kwargs.get("meter_provider"))
+        for module, method, api, is_async in PATCHES:
+            try:
+                wrapt.wrap_function_wrapper(module, method, make_wrapper(telemetry, api, is_async))
+            except (ImportError, AttributeError):  # an SDK version without this method
+                logger.debug("genai-cost: openai has no %s.%s", module, method)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        try:
+            from genai_cost.openai.wrappers import PATCHES
+        except ImportError:
+            return
+        for module, method, _api, _is_async in PATCHES:
+            class_name, attribute = method.split(".")
+            try:
+                unwrap(getattr(importlib.import_module(module), class_name), attribute)
+            except (ImportError, AttributeError):
+                continue
+
+
+__all__ = ["OpenAICostInstrumentor"]

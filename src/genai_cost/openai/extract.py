@@ -1,0 +1,169 @@
+"""Pure extraction for the openai SDK: a response object in, an Outcome (normalised usage) out.
+
+Works on the SDK's models and on plain dicts of the same shape, so it is testable on recorded
+responses alone. Provider quirks of OpenAI-compatible servers are applied here, from the
+Provider detected for the client: xAI counts reasoning outside completion_tokens; OpenRouter and
+xAI report the cost themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genai_cost.providers import Provider
+from genai_cost.telemetry import Outcome
+from genai_cost.usage import Usage, count, field, number
+
+_XAI_TICKS_PER_USD = 10_000_000_000  # xAI reports cost_in_usd_ticks, 1 tick = 1e-10 USD
+_TERMINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _provider_cost(usage: Any, provider: Provider) -> float | None:
+    if provider.name == "openrouter":
+        return number(usage, "cost")
+    if provider.name == "x_ai":
+        ticks = number(usage, "cost_in_usd_ticks")
+        return None if ticks is None else ticks / _XAI_TICKS_PER_USD
+    return None
+
+
+def chat_usage(usage: Any, provider: Provider) -> Usage | None:
+    """Chat Completions and legacy Completions usage (`CompletionUsage`)."""
+    if usage is None:
+        return None
+    prompt_details = field(usage, "prompt_tokens_details")
+    completion_details = field(usage, "completion_tokens_details")
+    cached = count(prompt_details, "cached_tokens") or count(usage, "prompt_cache_hit_tokens")  # DeepSeek
+    reasoning = count(completion_details, "reasoning_tokens") or count(usage, "reasoning_tokens")
+    output = count(usage, "completion_tokens")
+    if not provider.output_includes_reasoning:
+        output += reasoning
+    return Usage(
+        input_tokens=count(usage, "prompt_tokens"),
+        output_tokens=output,
+        cache_read_tokens=cached,
+        cache_write_tokens=count(prompt_details, "cache_write_tokens"),
+        reasoning_tokens=reasoning,
+        input_audio_tokens=count(prompt_details, "audio_tokens"),
+        output_audio_tokens=count(completion_details, "audio_tokens"),
+        provider_cost=_provider_cost(usage, provider),
+    )
+
+
+def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Usage | None:
+    """Responses API usage (`ResponseUsage`): input includes cached, output includes reasoning."""
+    if usage is None:
+        return None
+    input_details = field(usage, "input_tokens_details")
+    return Usage(
+        input_tokens=count(usage, "input_tokens"),
+        output_tokens=count(usage, "output_tokens"),
+        cache_read_tokens=count(input_details, "cached_tokens"),
+        cache_write_tokens=count(input_details, "cache_write_tokens"),
+        reasoning_tokens=count(field(usage, "output_tokens_details"), "reasoning_tokens"),
+        web_searches=web_searches,
+        provider_cost=_provider_cost(usage, provider),
+    )
+
+
+def embeddings_usage(usage: Any, provider: Provider) -> Usage | None:
+    if usage is None:
+        return None
+    return Usage(input_tokens=count(usage, "prompt_tokens"), provider_cost=_provider_cost(usage, provider))
+
+
+def _finish_reasons(choices: Any) -> list[str]:
+    return [reason for choice in choices or () if (reason := field(choice, "finish_reason"))]
+
+
+def chat_outcome(completion: Any, provider: Provider) -> Outcome:
+    """A ChatCompletion (or legacy Completion)."""
+    return Outcome(
+        usage=chat_usage(field(completion, "usage"), provider),
+        response_model=field(completion, "model"),
+        response_id=field(completion, "id"),
+        finish_reasons=_finish_reasons(field(completion, "choices")),
+        service_tier=field(completion, "service_tier"),
+    )
+
+
+def response_outcome(response: Any, provider: Provider) -> Outcome:
+    """A Responses API Response. Queued or in-progress (background) responses are priced later."""
+    status = field(response, "status")
+    web_search = field(field(response, "tool_usage"), "web_search")
+    return Outcome(
+        usage=responses_usage(field(response, "usage"), provider, count(web_search, "num_requests")),
+        response_model=field(response, "model"),
+        response_id=field(response, "id"),
+        finish_reasons=[status] if status else None,
+        service_tier=field(response, "service_tier"),
+        pending=status in ("queued", "in_progress"),
+    )
+
+
+def embeddings_outcome(response: Any, provider: Provider) -> Outcome:
+    return Outcome(
+        usage=embeddings_usage(field(response, "usage"), provider),
+        response_model=field(response, "model"),
+    )
+
+
+class ChatStreamAccumulator:
+    """Chat Completions and legacy Completions chunks; usage arrives on the last chunk."""
+
+    def __init__(self, provider: Provider, hide_usage_chunk: bool) -> None:
+        self.provider = provider
+        self.hide_usage_chunk = hide_usage_chunk  # the app did not ask for it: we did
+        self.model: str | None = None
+        self.response_id: str | None = None
+        self.service_tier: str | None = None
+        self.usage: Any = None
+        self.finish_reasons: dict[int, str] = {}
+
+    def add(self, chunk: Any) -> bool:
+        if self.model is None:
+            self.model = field(chunk, "model")
+            self.response_id = field(chunk, "id")
+            self.service_tier = field(chunk, "service_tier")
+        choices = field(chunk, "choices")
+        for choice in choices or ():
+            reason = field(choice, "finish_reason")
+            if reason:
+                self.finish_reasons[count(choice, "index")] = reason
+        usage = field(chunk, "usage")
+        if usage is None:  # older Groq streams put usage under x_groq
+            usage = field(field(chunk, "x_groq"), "usage")
+        if usage is not None:
+            self.usage = usage
+            return self.hide_usage_chunk and not choices
+        return False
+
+    def outcome(self) -> Outcome:
+        return Outcome(
+            usage=chat_usage(self.usage, self.provider),
+            response_model=self.model,
+            response_id=self.response_id,
+            finish_reasons=[self.finish_reasons[i] for i in sorted(self.finish_reasons)],
+            service_tier=self.service_tier,
+        )
+
+
+class ResponsesStreamAccumulator:
+    """Responses API events; the terminal event carries the whole response with its usage."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.response: Any = None
+
+    def add(self, event: Any) -> bool:
+        event_type = field(event, "type")
+        if event_type in _TERMINAL_RESPONSE_EVENTS or (self.response is None and event_type == "response.created"):
+            self.response = field(event, "response")
+        return False
+
+    def outcome(self) -> Outcome:
+        if self.response is None:
+            return Outcome(usage=None)
+        outcome = response_outcome(self.response, self.provider)
+        outcome.pending = False  # a stream that ended before completion has no usage to wait for
+        return outcome

@@ -1,0 +1,130 @@
+"""Who is on the other end of a client: provider semantics detected from the base URL.
+
+One table says, per provider, its `gen_ai.provider.name`, the genai-prices provider id, how its
+OpenAI-format usage counts reasoning, and whether it accepts `stream_options.include_usage`.
+Detection runs once per base URL; `GENAI_COST_PROVIDER_MAP` maps gateways and proxies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from genai_cost import config
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str  # gen_ai.provider.name
+    prices_id: str | None  # genai-prices provider id; None: not priced unless the user prices it
+    # OpenAI-format usage: does completion_tokens include reasoning_tokens? (xAI: no)
+    output_includes_reasoning: bool = True
+    accepts_stream_usage: bool = False  # known to accept stream_options.include_usage
+    local: bool = False  # a self-hosted server: unpriced by default, never a guessed price
+
+
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider("openai", "openai", accepts_stream_usage=True),
+        Provider("azure.ai.openai", "azure", accepts_stream_usage=True),
+        Provider("x_ai", "x-ai", output_includes_reasoning=False, accepts_stream_usage=True),
+        Provider("deepseek", "deepseek", accepts_stream_usage=True),
+        Provider("groq", "groq", accepts_stream_usage=True),
+        Provider("mistral_ai", "mistral"),
+        Provider("openrouter", "openrouter", accepts_stream_usage=True),
+        Provider("together", "together", accepts_stream_usage=True),
+        Provider("fireworks", "fireworks", accepts_stream_usage=True),
+        Provider("perplexity", "perplexity"),
+        Provider("moonshot_ai", "moonshotai"),
+        Provider("gcp.gemini", "google", accepts_stream_usage=True),
+        Provider("vllm", None, local=True),
+        Provider("ollama", None, local=True),
+        Provider("lm_studio", None, local=True),
+    )
+}
+KNOWN_PROVIDERS = frozenset(PROVIDERS)
+
+# Host suffix -> provider. Suffixes so regional and per-resource hosts match (Azure, Together).
+_HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("api.openai.com", "openai"),
+    (".openai.azure.com", "azure.ai.openai"),
+    (".cognitiveservices.azure.com", "azure.ai.openai"),
+    (".services.ai.azure.com", "azure.ai.openai"),
+    ("api.x.ai", "x_ai"),
+    ("api.deepseek.com", "deepseek"),
+    ("api.groq.com", "groq"),
+    ("api.mistral.ai", "mistral_ai"),
+    ("openrouter.ai", "openrouter"),
+    ("api.together.xyz", "together"),
+    ("api.together.ai", "together"),
+    ("api.fireworks.ai", "fireworks"),
+    ("api.perplexity.ai", "perplexity"),
+    ("api.moonshot.ai", "moonshot_ai"),
+    ("generativelanguage.googleapis.com", "gcp.gemini"),
+)
+# Default ports of local inference servers, recognised only on loopback hosts.
+_LOCAL_PORTS = {11434: "ollama", 1234: "lm_studio", 8000: "vllm"}
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+# An unknown host speaks the OpenAI protocol: price it as OpenAI (server.address says where), but
+# never add request fields it may reject.
+_UNKNOWN_HOST = Provider("openai", "openai")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    provider: Provider
+    address: str | None  # server.address
+    port: int | None  # server.port
+
+
+def _by_host(host: str, port: int | None) -> Provider:
+    for suffix, name in _HOST_SUFFIXES:
+        if host == suffix.lstrip(".") or host.endswith(suffix):
+            return PROVIDERS[name]
+    if host in _LOOPBACK and port in _LOCAL_PORTS:
+        return PROVIDERS[_LOCAL_PORTS[port]]
+    return _UNKNOWN_HOST
+
+
+def detect(base_url: str, default: str = "openai") -> Endpoint:
+    """The endpoint behind a client's base URL. Never raises."""
+    try:
+        parts = urlsplit(base_url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None)
+    except ValueError:
+        return Endpoint(PROVIDERS[default], None, None)
+    mapped = config.get().provider_map
+    name = mapped.get(f"{host}:{port}") or mapped.get(host)
+    provider = PROVIDERS[name] if name else _by_host(host, port)
+    return Endpoint(provider, host or None, port)
+
+
+_cache: dict[str, Endpoint] = {}
+
+
+def endpoint_for(base_url: object) -> Endpoint:
+    """`detect` memoised per base URL: clients are few, calls are many."""
+    key = str(base_url)
+    found = _cache.get(key)
+    if found is None:
+        if len(_cache) > 1024:  # a process creating clients for ever-new URLs
+            _cache.clear()
+        found = _cache[key] = detect(key)
+    return found
+
+
+def wants_stream_usage(endpoint: Endpoint) -> bool:
+    """Whether to add `stream_options.include_usage` to a chat stream sent to this endpoint."""
+    cfg = config.get()
+    if cfg.stream_usage == "off":
+        return False
+    if cfg.stream_usage == "all" or endpoint.provider.accepts_stream_usage:
+        return True
+    host = endpoint.address or ""
+    return host in cfg.stream_usage_hosts or f"{host}:{endpoint.port}" in cfg.stream_usage_hosts
+
+
+def reset_cache() -> None:
+    _cache.clear()

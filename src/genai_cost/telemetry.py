@@ -1,0 +1,339 @@
+"""Spans and metrics for one call, shared by every provider module.
+
+A provider module calls `Telemetry.start(...)` when a call begins and `Call.finish(...)` or
+`Call.fail(...)` when it ends; everything else (normalised span attributes, pricing, the semconv
+histograms, the cost and token counters) happens here, once, the same way for every SDK.
+
+The histograms are recorded synchronously (they are what the OTel SDK aggregates best). The
+counters only ever add, so they are summed in-process under a lock and reported by observable
+counters at collection time: exact under threads, and nearly free on the request path.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation, get_meter
+from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+
+from genai_cost import names
+from genai_cost.pricing import Price, PriceBook
+from genai_cost.providers import Endpoint
+from genai_cost.usage import Usage
+from genai_cost.version import __version__
+
+# Counter labels: (operation, provider, request model, response model).
+_LabelKey = tuple[str, str, str, str]
+
+_TOKEN_TYPES = (
+    names.TOKEN_INPUT,
+    names.TOKEN_OUTPUT,
+    names.TOKEN_CACHE_READ,
+    names.TOKEN_CACHE_WRITE,
+    names.TOKEN_REASONING,
+)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a provider module learned from a finished call."""
+
+    usage: Usage | None  # None: the provider reported no usage
+    response_model: str | None = None
+    response_id: str | None = None
+    finish_reasons: Sequence[str] | None = None
+    service_tier: str | None = None  # the tier the provider says it served
+    pending: bool = False  # usage comes later (a queued background response): not unpriced
+
+
+class _Totals:
+    """Cumulative counter values per label set, added to under a lock, read at collection."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # label key -> [cost, savings, input, output, cache_read, cache_write, reasoning]
+        self.sums: dict[_LabelKey, list[float]] = {}
+        self.unpriced: dict[tuple[_LabelKey, str], int] = {}
+
+    def add(self, key: _LabelKey, usage: Usage, price: Price) -> None:
+        with self._lock:
+            row = self.sums.get(key)
+            if row is None:
+                row = self.sums[key] = [0.0, 0.0, 0, 0, 0, 0, 0]
+            if price.cost is not None:
+                row[0] += price.cost
+            row[1] += price.savings
+            row[2] += usage.input_tokens
+            row[3] += usage.output_tokens
+            row[4] += usage.cache_read_tokens
+            row[5] += usage.cache_write_tokens
+            row[6] += usage.reasoning_tokens
+            if price.cost is None:
+                self._add_unpriced(key, price.unpriced_reason or names.UNPRICED_UNKNOWN_MODEL)
+
+    def add_unpriced(self, key: _LabelKey, reason: str) -> None:
+        with self._lock:
+            self._add_unpriced(key, reason)
+
+    def _add_unpriced(self, key: _LabelKey, reason: str) -> None:
+        self.unpriced[(key, reason)] = self.unpriced.get((key, reason), 0) + 1
+
+    def snapshot(self) -> tuple[list[tuple[_LabelKey, list[float]]], list[tuple[tuple[_LabelKey, str], int]]]:
+        with self._lock:
+            return [(k, list(v)) for k, v in self.sums.items()], list(self.unpriced.items())
+
+
+def _labels(key: _LabelKey) -> dict[str, str]:
+    operation, provider, request_model, response_model = key
+    return {
+        names.OPERATION_NAME: operation,
+        names.PROVIDER_NAME: provider,
+        names.REQUEST_MODEL: request_model,
+        names.RESPONSE_MODEL: response_model,
+    }
+
+
+class Telemetry:
+    """The tracer, the instruments and the price book of one (tracer, meter) provider pair."""
+
+    def __init__(
+        self, tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
+    ) -> None:
+        self.tracer = trace.get_tracer(names.SCOPE_NAME, __version__, tracer_provider)
+        meter = get_meter(names.SCOPE_NAME, __version__, meter_provider)
+        self.prices = PriceBook()
+        self.totals = _Totals()
+        self._label_cache: dict[_LabelKey, dict[str, str]] = {}
+        self._histogram_attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.duration = meter.create_histogram(
+            names.METRIC_OPERATION_DURATION, unit=names.UNIT_SECONDS,
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=list(names.DURATION_BUCKETS),
+        )
+        self.token_usage = meter.create_histogram(
+            names.METRIC_TOKEN_USAGE, unit=names.UNIT_TOKEN,
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=list(names.TOKEN_USAGE_BUCKETS),
+        )
+        meter.create_observable_counter(
+            names.METRIC_COST, [self._observe_cost], unit=names.UNIT_USD,
+            description="USD cost of GenAI calls, from the tokens used and the model's price.",
+        )
+        meter.create_observable_counter(
+            names.METRIC_COST_SAVINGS, [self._observe_savings], unit=names.UNIT_USD,
+            description="USD saved by prompt-cache reads against the uncached input price.",
+        )
+        meter.create_observable_counter(
+            names.METRIC_TOKENS, [self._observe_tokens], unit=names.UNIT_TOKEN,
+            description="Tokens used by GenAI calls, by gen_ai.token.type.",
+        )
+        meter.create_observable_counter(
+            names.METRIC_UNPRICED, [self._observe_unpriced], unit=names.UNIT_CALL,
+            description="GenAI calls that could not be priced, by reason.",
+        )
+
+    def start(self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False) -> Call:
+        model = request_model or ""
+        attributes: dict[str, Any] = {
+            names.OPERATION_NAME: operation,
+            names.PROVIDER_NAME: endpoint.provider.name,
+        }
+        if request_model:
+            attributes[names.REQUEST_MODEL] = request_model
+        if endpoint.address:
+            attributes[names.SERVER_ADDRESS] = endpoint.address
+            if endpoint.port:
+                attributes[names.SERVER_PORT] = endpoint.port
+        if stream:
+            attributes[names.REQUEST_STREAM] = True
+        span = self.tracer.start_span(
+            f"{operation} {model}" if model else operation, kind=SpanKind.CLIENT, attributes=attributes
+        )
+        return Call(self, span, operation, endpoint, model)
+
+    # --- helpers used by Call; cached so the hot path builds no dicts ----------------------------
+    def histogram_attributes(self, call: Call, response_model: str, extra: tuple[str, str] | None = None) -> dict[str, Any]:
+        key = (call.operation, call.endpoint, call.request_model, response_model, extra)
+        attrs = self._histogram_attrs.get(key)
+        if attrs is None:
+            attrs = {
+                names.OPERATION_NAME: call.operation,
+                names.PROVIDER_NAME: call.endpoint.provider.name,
+            }
+            if call.request_model:
+                attrs[names.REQUEST_MODEL] = call.request_model
+            if response_model:
+                attrs[names.RESPONSE_MODEL] = response_model
+            if call.endpoint.address:
+                attrs[names.SERVER_ADDRESS] = call.endpoint.address
+                if call.endpoint.port:
+                    attrs[names.SERVER_PORT] = call.endpoint.port
+            if extra:
+                attrs[extra[0]] = extra[1]
+            if len(self._histogram_attrs) > 4096:
+                self._histogram_attrs.clear()
+            self._histogram_attrs[key] = attrs
+        return attrs
+
+    # --- observable counter callbacks --------------------------------------------------------
+    def _labels(self, key: _LabelKey) -> dict[str, str]:
+        labels = self._label_cache.get(key)
+        if labels is None:
+            labels = self._label_cache[key] = _labels(key)
+        return labels
+
+    def _observe_cost(self, options: CallbackOptions) -> Iterable[Observation]:
+        sums, _ = self.totals.snapshot()
+        return [Observation(row[0], self._labels(key)) for key, row in sums]
+
+    def _observe_savings(self, options: CallbackOptions) -> Iterable[Observation]:
+        sums, _ = self.totals.snapshot()
+        return [Observation(row[1], self._labels(key)) for key, row in sums]
+
+    def _observe_tokens(self, options: CallbackOptions) -> Iterable[Observation]:
+        sums, _ = self.totals.snapshot()
+        return [
+            Observation(row[2 + i], {**self._labels(key), names.TOKEN_TYPE: token_type})
+            for key, row in sums
+            for i, token_type in enumerate(_TOKEN_TYPES)
+        ]
+
+    def _observe_unpriced(self, options: CallbackOptions) -> Iterable[Observation]:
+        _, unpriced = self.totals.snapshot()
+        return [
+            Observation(n, {**self._labels(key), names.UNPRICED_REASON: reason})
+            for (key, reason), n in unpriced
+        ]
+
+
+class Call:
+    """One GenAI call in flight: ends exactly once, by `finish` or `fail`."""
+
+    __slots__ = ("telemetry", "span", "operation", "endpoint", "request_model", "started", "done", "_token")
+
+    def __init__(self, telemetry: Telemetry, span: trace.Span, operation: str, endpoint: Endpoint, request_model: str):
+        self.telemetry = telemetry
+        self.span = span
+        self.operation = operation
+        self.endpoint = endpoint
+        self.request_model = request_model
+        self.started = time.perf_counter()
+        self.done = False
+        self._token: object | None = None
+
+    def activate(self) -> None:
+        """Make the span current while the SDK sends the request (HTTP spans nest under it)."""
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def deactivate(self) -> None:
+        if self._token is not None:
+            otel_context.detach(self._token)
+            self._token = None
+
+    def finish(self, outcome: Outcome) -> None:
+        if self.done:
+            return
+        self.done = True
+        telemetry = self.telemetry
+        elapsed = time.perf_counter() - self.started
+        response_model = outcome.response_model or ""
+        key = (self.operation, self.endpoint.provider.name, self.request_model, response_model)
+        attributes: dict[str, Any] = {}
+        if response_model:
+            attributes[names.RESPONSE_MODEL] = response_model
+        if outcome.response_id:
+            attributes[names.RESPONSE_ID] = outcome.response_id
+        if outcome.finish_reasons:
+            attributes[names.RESPONSE_FINISH_REASONS] = tuple(outcome.finish_reasons)
+        usage = outcome.usage
+        if usage is None:
+            if not outcome.pending:
+                attributes[names.UNPRICED_REASON] = names.UNPRICED_NO_USAGE
+                telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
+        else:
+            price = telemetry.prices.price(
+                self.endpoint.provider, outcome.response_model, usage, _tier(outcome.service_tier), self.request_model
+            )
+            _usage_attributes(attributes, usage, price, outcome.service_tier)
+            telemetry.totals.add(key, usage, price)
+            hist = telemetry.histogram_attributes
+            telemetry.token_usage.record(usage.input_tokens, hist(self, response_model, _INPUT))
+            telemetry.token_usage.record(usage.output_tokens, hist(self, response_model, _OUTPUT))
+        telemetry.duration.record(elapsed, telemetry.histogram_attributes(self, response_model))
+        span = self.span
+        span.set_attributes(attributes)
+        span.end()
+
+    def fail(self, error: BaseException) -> None:
+        if self.done:
+            return
+        self.done = True
+        elapsed = time.perf_counter() - self.started
+        error_type = error_type_of(error)
+        attrs = self.telemetry.histogram_attributes(self, "", (names.ERROR_TYPE, error_type))
+        self.telemetry.duration.record(elapsed, attrs)
+        span = self.span
+        span.set_attribute(names.ERROR_TYPE, error_type)
+        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        span.end()
+
+
+_INPUT = (names.TOKEN_TYPE, names.TOKEN_INPUT)
+_OUTPUT = (names.TOKEN_TYPE, names.TOKEN_OUTPUT)
+_STANDARD_TIERS = frozenset({"default", "auto", "standard", "on_demand"})
+
+
+def _tier(service_tier: str | None) -> str | None:
+    if not service_tier or service_tier in _STANDARD_TIERS:
+        return None
+    return service_tier
+
+
+def _usage_attributes(attributes: dict[str, Any], usage: Usage, price: Price, tier: str | None) -> None:
+    attributes[names.USAGE_INPUT_TOKENS] = usage.input_tokens
+    attributes[names.USAGE_OUTPUT_TOKENS] = usage.output_tokens
+    attributes[names.USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens
+    attributes[names.USAGE_CACHE_WRITE_INPUT_TOKENS] = usage.cache_write_tokens
+    attributes[names.USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
+    if usage.cache_write_1h_tokens:
+        attributes[names.CACHE_WRITE_5M_TOKENS] = usage.cache_write_5m_tokens
+        attributes[names.CACHE_WRITE_1H_TOKENS] = usage.cache_write_1h_tokens
+    if price.cost is None:
+        attributes[names.UNPRICED_REASON] = price.unpriced_reason or names.UNPRICED_UNKNOWN_MODEL
+        return
+    attributes[names.USAGE_COST] = price.cost
+    attributes[names.CACHE_SAVINGS] = price.savings
+    if price.source:
+        attributes[names.COST_SOURCE] = price.source
+    if price.entry:
+        attributes[names.PRICE_ENTRY] = price.entry
+    if _tier(tier):
+        attributes[names.PRICE_TIER] = tier
+
+
+def error_type_of(error: BaseException) -> str:
+    """Low-cardinality error.type: the HTTP status of an API error, else the exception's type."""
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        return str(status)
+    cls = type(error)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+_instances: dict[tuple[int, int], Telemetry] = {}
+_instances_lock = threading.Lock()
+
+
+def get_telemetry(tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None) -> Telemetry:
+    """One Telemetry per provider pair, shared by every SDK module, so instruments exist once."""
+    key = (id(tracer_provider), id(meter_provider))
+    with _instances_lock:
+        found = _instances.get(key)
+        if found is None:
+            found = _instances[key] = Telemetry(tracer_provider, meter_provider)
+        return found

@@ -1,0 +1,84 @@
+"""The normalised usage record every provider module produces, and helpers to read SDK objects.
+
+Semantics follow the OpenTelemetry GenAI conventions, so the record can go on a span as is:
+`input_tokens` is ALL input (cache reads and writes included), `output_tokens` is ALL output
+(reasoning included); the other counts are subsets. Provider quirks (Anthropic's input that
+excludes cache, xAI's and Gemini's output that excludes reasoning) are resolved by the provider's
+extractor before a record is built, never later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0  # all cache writes; the 1h part below, the rest is 5-minute
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    input_audio_tokens: int = 0
+    output_audio_tokens: int = 0
+    web_searches: int = 0
+    provider_cost: float | None = None  # USD, when the response itself carries the cost
+
+    @property
+    def cache_write_5m_tokens(self) -> int:
+        return self.cache_write_tokens - self.cache_write_1h_tokens
+
+    def is_consistent(self) -> bool:
+        """Subsets within their totals and nothing negative: what a price calculation can trust."""
+        return (
+            min(
+                self.input_tokens,
+                self.output_tokens,
+                self.cache_read_tokens,
+                self.cache_write_1h_tokens,
+                self.reasoning_tokens,
+                self.input_audio_tokens,
+                self.output_audio_tokens,
+                self.web_searches,
+            )
+            >= 0
+            and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens
+            <= self.input_tokens
+            and self.cache_write_1h_tokens <= self.cache_write_tokens
+            and self.reasoning_tokens <= self.output_tokens
+            and self.output_audio_tokens <= self.output_tokens
+        )
+
+
+def field(obj: Any, name: str) -> Any:
+    """`obj.name` for SDK models (declared fields and kept extras) and `obj[name]` for dicts."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def count(obj: Any, name: str) -> int:
+    """A token count that may be missing, None or malformed: anything but an int-like is 0."""
+    value = field(obj, name)
+    if value is None or isinstance(value, bool):
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def number(obj: Any, name: str) -> float | None:
+    """An optional float (e.g. a provider-reported cost); None when absent or not a number."""
+    value = field(obj, name)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return result if result >= 0 else None
