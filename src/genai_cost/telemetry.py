@@ -11,10 +11,12 @@ counters at collection time: exact under threads, and nearly free on the request
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -322,10 +324,17 @@ def error_type_of(error: BaseException) -> str:
     if isinstance(status, int):
         return str(status)
     cls = type(error)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    # Prefer the public name: openai.APITimeoutError rather than openai._exceptions.APITimeoutError.
+    package = sys.modules.get(cls.__module__.partition(".")[0])
+    if getattr(package, cls.__name__, None) is cls:
+        return f"{package.__name__}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
-_instances: dict[tuple[int, int], Telemetry] = {}
+# Values keep the providers alive so their ids are never reused for another pair.
+_instances: dict[tuple[int, int], tuple[Telemetry, object, object]] = {}
 _instances_lock = threading.Lock()
 
 
@@ -335,5 +344,5 @@ def get_telemetry(tracer_provider: TracerProvider | None = None, meter_provider:
     with _instances_lock:
         found = _instances.get(key)
         if found is None:
-            found = _instances[key] = Telemetry(tracer_provider, meter_provider)
-        return found
+            found = _instances[key] = (Telemetry(tracer_provider, meter_provider), tracer_provider, meter_provider)
+        return found[0]

@@ -7,6 +7,8 @@ server) and ends it with what the response says; all reading of responses lives 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,9 +44,42 @@ CHAT = Api(names.OP_CHAT, extract.chat_outcome, extract.ChatStreamAccumulator, a
 TEXT_COMPLETION = Api(
     names.OP_TEXT_COMPLETION, extract.chat_outcome, extract.ChatStreamAccumulator, asks_stream_usage=True
 )
-RESPONSES = Api(
-    names.OP_CHAT, extract.response_outcome, lambda provider, _hide: extract.ResponsesStreamAccumulator(provider)
-)
+class _PricedResponses:
+    """Ids of Responses already priced, so retrieving a response again never counts it twice."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def first_time(self, response_id: str) -> bool:
+        with self._lock:
+            if response_id in self._ids:
+                return False
+            self._ids[response_id] = None
+            if len(self._ids) > self._limit:
+                self._ids.popitem(last=False)
+            return True
+
+    def once(self, outcome: Outcome) -> Outcome:
+        if outcome.usage is not None and outcome.response_id and not self.first_time(outcome.response_id):
+            outcome.usage, outcome.pending = None, True  # priced when it was first seen
+        return outcome
+
+
+_priced_responses = _PricedResponses()
+
+
+def _response_outcome(response: Any, provider: Provider) -> Outcome:
+    return _priced_responses.once(extract.response_outcome(response, provider))
+
+
+class _ResponsesStream(extract.ResponsesStreamAccumulator):
+    def outcome(self) -> Outcome:
+        return _priced_responses.once(super().outcome())
+
+
+RESPONSES = Api(names.OP_CHAT, _response_outcome, lambda provider, _hide: _ResponsesStream(provider))
 EMBEDDINGS = Api(names.OP_EMBEDDINGS, extract.embeddings_outcome)
 
 # (module, "Class.method", api, is_async)

@@ -1,0 +1,24 @@
+"""Helpers shared by integration and end-to-end tests: nothing here imports genai_cost.
+
+- :mod:`helpers.otlp`: an in-process OTLP/HTTP (protobuf) receiver that decodes spans.
+- :mod:`helpers.prom`: scrape and parse Prometheus text exposition.
+- :mod:`helpers.process`: run an app in a subprocess, wait for its output lines, always stop it.
+
+Importable as ``helpers`` from tests in a package directory under ``tests/`` (pytest's default
+``prepend`` import mode puts ``tests/`` on ``sys.path`` for them).
+"""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago, for a server another process will bind.
+
+    Prefer binding port 0 in-process; use this only when the port must be named up front
+    (e.g. in an environment variable of a subprocess).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

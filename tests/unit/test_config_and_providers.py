@@ -1,0 +1,69 @@
+"""GENAI_COST_* parsing and provider detection from base URLs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from genai_cost import config, providers
+
+
+@pytest.mark.parametrize(
+    ("url", "provider", "address", "port"),
+    [
+        ("https://api.openai.com/v1", "openai", "api.openai.com", 443),
+        ("https://myres.openai.azure.com/openai", "azure.ai.openai", "myres.openai.azure.com", 443),
+        ("https://api.x.ai/v1", "x_ai", "api.x.ai", 443),
+        ("https://api.deepseek.com", "deepseek", "api.deepseek.com", 443),
+        ("https://api.groq.com/openai/v1", "groq", "api.groq.com", 443),
+        ("https://api.mistral.ai/v1", "mistral_ai", "api.mistral.ai", 443),
+        ("https://openrouter.ai/api/v1", "openrouter", "openrouter.ai", 443),
+        ("https://api.together.xyz/v1", "together", "api.together.xyz", 443),
+        ("https://api.fireworks.ai/inference/v1", "fireworks", "api.fireworks.ai", 443),
+        ("http://localhost:11434/v1", "ollama", "localhost", 11434),
+        ("http://127.0.0.1:8000/v1", "vllm", "127.0.0.1", 8000),
+        ("http://localhost:1234/v1", "lm_studio", "localhost", 1234),
+        ("https://llm-gw.internal/v1", "openai", "llm-gw.internal", 443),
+    ],
+)
+def test_detect(url: str, provider: str, address: str, port: int) -> None:
+    endpoint = providers.detect(url)
+    assert (endpoint.provider.name, endpoint.address, endpoint.port) == (provider, address, port)
+
+
+def test_unknown_host_is_openai_priced_but_not_asked_for_stream_usage() -> None:
+    endpoint = providers.detect("https://llm-gw.internal/v1")
+    assert endpoint.provider.prices_id == "openai"
+    assert not providers.wants_stream_usage(endpoint)
+    assert providers.wants_stream_usage(providers.detect("https://api.openai.com/v1"))
+    assert not providers.wants_stream_usage(providers.detect("https://api.mistral.ai/v1"))
+
+
+def test_provider_map_decides_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENAI_COST_PROVIDER_MAP", "llm-gw.internal=x_ai, localhost:8081=deepseek")
+    config.reset()
+    assert providers.detect("https://llm-gw.internal/v1").provider.name == "x_ai"
+    assert providers.detect("http://localhost:8081/v1").provider.name == "deepseek"
+    assert providers.detect("http://localhost:8082/v1").provider.name == "openai"
+
+
+def test_bad_values_warn_once_and_fall_back(caplog: pytest.LogCaptureFixture) -> None:
+    env = {
+        "GENAI_COST_PROVIDER_MAP": "good.host=groq,broken,bad.host=nosuch",
+        "GENAI_COST_STREAM_USAGE": "sometimes",
+    }
+    with caplog.at_level(logging.WARNING, logger="genai_cost"):
+        cfg = config.load(env)
+    assert cfg.provider_map == {"good.host": "groq"}
+    assert cfg.stream_usage == "auto"
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 3
+    assert any("GENAI_COST_PROVIDER_MAP" in m and "'broken'" in m for m in messages)
+    assert any("GENAI_COST_PROVIDER_MAP" in m and "nosuch" in m for m in messages)
+    assert any("GENAI_COST_STREAM_USAGE" in m and "sometimes" in m for m in messages)
+
+
+def test_stream_usage_modes() -> None:
+    assert config.load({"GENAI_COST_STREAM_USAGE": "OFF"}).stream_usage == "off"
+    assert config.load({"GENAI_COST_STREAM_USAGE_HOSTS": "a:1, B"}).stream_usage_hosts == {"a:1", "b"}

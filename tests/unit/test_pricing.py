@@ -1,0 +1,106 @@
+"""The price book agrees with genai-prices itself, at per-call arithmetic cost."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from genai_prices import Usage as PricesUsage
+from genai_prices import calc_price
+
+from genai_cost import names
+from genai_cost.pricing import PriceBook
+from genai_cost.providers import PROVIDERS, Provider
+from genai_cost.usage import Usage
+
+ANTHROPIC = Provider("anthropic", "anthropic")
+
+CASES = [
+    # (provider, model, tier, our usage, the same usage in genai-prices terms)
+    (PROVIDERS["openai"], "gpt-4o-mini", None, Usage(1149, 353, cache_read_tokens=1024),
+     PricesUsage(input_tokens=1149, output_tokens=353, cache_read_tokens=1024)),
+    (PROVIDERS["openai"], "gpt-5", "flex", Usage(1000, 2000, reasoning_tokens=1500),
+     PricesUsage(input_tokens=1000, output_tokens=2000, output_reasoning_tokens=1500)),
+    (PROVIDERS["openai"], "gpt-5", "priority", Usage(1000, 2000), PricesUsage(input_tokens=1000, output_tokens=2000)),
+    (PROVIDERS["x_ai"], "grok-4-1-fast-reasoning", None, Usage(832, 2706, cache_read_tokens=152, reasoning_tokens=619),
+     PricesUsage(input_tokens=832, output_tokens=2706, cache_read_tokens=152)),
+    (PROVIDERS["deepseek"], "deepseek-reasoner", None, Usage(563, 116, cache_read_tokens=512),
+     PricesUsage(input_tokens=563, output_tokens=116, cache_read_tokens=512)),
+    (ANTHROPIC, "claude-sonnet-4-5", None, Usage(1532, 33, cache_read_tokens=1111, cache_write_tokens=418),
+     PricesUsage(input_tokens=1532, output_tokens=33, cache_read_tokens=1111, cache_write_tokens=418)),
+    # above the 200k long-context cliff, with 5m and 1h cache writes
+    (ANTHROPIC, "claude-sonnet-4-5", None,
+     Usage(300_000, 900, cache_read_tokens=1000, cache_write_tokens=2000, cache_write_1h_tokens=500),
+     PricesUsage(input_tokens=300_000, output_tokens=900, cache_read_tokens=1000, cache_write_tokens=2000,
+                 cache_write_5m_tokens=1500, cache_write_1h_tokens=500)),
+    (PROVIDERS["openai"], "gpt-4o-audio-preview", None, Usage(64, 9, input_audio_tokens=44),
+     PricesUsage(input_tokens=64, output_tokens=9, input_audio_tokens=44)),
+    (PROVIDERS["openai"], "gpt-5", None, Usage(115886, 1720, cache_read_tokens=92160, web_searches=3),
+     PricesUsage(input_tokens=115886, output_tokens=1720, cache_read_tokens=92160, web_searches=3)),
+]
+
+
+@pytest.mark.parametrize(("provider", "model", "tier", "usage", "reference"), CASES)
+def test_matches_genai_prices(provider: Provider, model: str, tier: str | None, usage: Usage, reference: PricesUsage) -> None:
+    book = PriceBook()
+    context = {"service_tier": tier} if tier else None
+    expected = calc_price(reference, model, provider_id=provider.prices_id, price_context=context).total_price
+    for _ in range(2):  # resolved on the first call, arithmetic on the second
+        price = book.price(provider, model, usage, tier)
+        assert math.isclose(price.cost, float(expected), rel_tol=1e-9)
+        assert price.source == "bundled"
+
+
+def test_tier_changes_the_price() -> None:
+    book = PriceBook()
+    usage = Usage(1_000_000, 1_000_000)
+    standard = book.price(PROVIDERS["openai"], "gpt-5", usage).cost
+    assert math.isclose(standard, 11.25, rel_tol=1e-9)
+    assert math.isclose(book.price(PROVIDERS["openai"], "gpt-5", usage, "flex").cost, 5.625, rel_tol=1e-9)
+    assert math.isclose(book.price(PROVIDERS["openai"], "gpt-5", usage, "priority").cost, 22.5, rel_tol=1e-9)
+
+
+def test_cache_savings() -> None:
+    price = PriceBook().price(PROVIDERS["openai"], "gpt-4o-mini", Usage(2000, 10, cache_read_tokens=1024))
+    assert math.isclose(price.savings, 1024 * (0.15 - 0.075) / 1e6, rel_tol=1e-9)
+
+
+def test_response_model_falls_back_to_request_model() -> None:
+    price = PriceBook().price(PROVIDERS["openai"], "gpt-4o-mini-custom-snapshot-x", Usage(100, 10),
+                              request_model="gpt-4o-mini")
+    assert math.isclose(price.cost, (100 * 0.15 + 10 * 0.6) / 1e6, rel_tol=1e-9)
+
+
+def test_unknown_model_is_unpriced_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    book = PriceBook()
+    for _ in range(3):
+        price = book.price(PROVIDERS["openai"], "acme-internal-7b", Usage(10, 10))
+        assert price.cost is None and price.unpriced_reason == names.UNPRICED_UNKNOWN_MODEL
+    assert sum("acme-internal-7b" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_local_and_invalid_usage() -> None:
+    book = PriceBook()
+    assert book.price(PROVIDERS["vllm"], "llama", Usage(10, 10)).unpriced_reason == names.UNPRICED_LOCAL_MODEL
+    bad = Usage(10, 10, cache_read_tokens=50)  # cache reads cannot exceed input
+    assert book.price(PROVIDERS["openai"], "gpt-4o-mini", bad).unpriced_reason == names.UNPRICED_INVALID_USAGE
+
+
+def test_provider_cost_wins_and_unknown_model_with_provider_cost_is_priced() -> None:
+    book = PriceBook()
+    usage = Usage(100, 10, provider_cost=0.5)
+    assert book.price(PROVIDERS["openrouter"], "anthropic/claude-sonnet-4.6", usage).cost == 0.5
+    unknown = book.price(PROVIDERS["openrouter"], "acme/new-model", usage)
+    assert unknown.cost == 0.5 and unknown.source == "provider"
+
+
+def test_resolved_price_is_arithmetic_only() -> None:
+    book = PriceBook()
+    usage = Usage(1149, 353, cache_read_tokens=1024)
+    book.price(PROVIDERS["openai"], "gpt-4o-mini", usage)
+    started = time.perf_counter()
+    for _ in range(10_000):
+        book.price(PROVIDERS["openai"], "gpt-4o-mini", usage)
+    per_call = (time.perf_counter() - started) / 10_000
+    assert per_call < 20e-6  # a genai-prices calculation alone takes ~50-110 us
