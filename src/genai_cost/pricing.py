@@ -95,7 +95,11 @@ class PriceBook:
         self._warned: set[tuple[str, str]] = set()
 
     def price(
-        self, provider: Provider, model: str | None, usage: Usage, tier: str | None = None,
+        self,
+        provider: Provider,
+        model: str | None,
+        usage: Usage,
+        tier: str | None = None,
         request_model: str | None = None,
     ) -> Price:
         """Cost of one call. `model` is the response model; `request_model` the fallback."""
@@ -142,7 +146,8 @@ class PriceBook:
             self._warned.add((prices_id, shown))
             logger.warning(
                 "genai-cost: no price for model %r of provider %r; its calls are counted as unpriced",
-                shown, prices_id,
+                shown,
+                prices_id,
             )
         return _Entry(None, (), [None], _next_midnight(now))
 
@@ -153,9 +158,7 @@ def _resolve_entry(prices_id: str, model_ref: str, tier: str | None, now: dateti
     provider, model = get_snapshot().find_provider_model(model_ref, None, prices_id, None)
     context = {"service_tier": tier} if tier else None
     model_price = model.get_prices(now, context)
-    thresholds = sorted(
-        {t.start for value in vars(model_price).values() if _is_tiered(value) for t in value.tiers}
-    )
+    thresholds = sorted({t.start for value in vars(model_price).values() if _is_tiered(value) for t in value.tiers})
     return _Entry(
         name=f"{provider.id}/{model.id}",
         thresholds=tuple(thresholds),

@@ -113,29 +113,39 @@ class Telemetry:
         self._label_cache: dict[_LabelKey, dict[str, str]] = {}
         self._histogram_attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.duration = meter.create_histogram(
-            names.METRIC_OPERATION_DURATION, unit=names.UNIT_SECONDS,
+            names.METRIC_OPERATION_DURATION,
+            unit=names.UNIT_SECONDS,
             description="GenAI operation duration.",
             explicit_bucket_boundaries_advisory=list(names.DURATION_BUCKETS),
         )
         self.token_usage = meter.create_histogram(
-            names.METRIC_TOKEN_USAGE, unit=names.UNIT_TOKEN,
+            names.METRIC_TOKEN_USAGE,
+            unit=names.UNIT_TOKEN,
             description="Number of input and output tokens used.",
             explicit_bucket_boundaries_advisory=list(names.TOKEN_USAGE_BUCKETS),
         )
         meter.create_observable_counter(
-            names.METRIC_COST, [self._observe_cost], unit=names.UNIT_USD,
+            names.METRIC_COST,
+            [self._observe_cost],
+            unit=names.UNIT_USD,
             description="USD cost of GenAI calls, from the tokens used and the model's price.",
         )
         meter.create_observable_counter(
-            names.METRIC_COST_SAVINGS, [self._observe_savings], unit=names.UNIT_USD,
+            names.METRIC_COST_SAVINGS,
+            [self._observe_savings],
+            unit=names.UNIT_USD,
             description="USD saved by prompt-cache reads against the uncached input price.",
         )
         meter.create_observable_counter(
-            names.METRIC_TOKENS, [self._observe_tokens], unit=names.UNIT_TOKEN,
+            names.METRIC_TOKENS,
+            [self._observe_tokens],
+            unit=names.UNIT_TOKEN,
             description="Tokens used by GenAI calls, by gen_ai.token.type.",
         )
         meter.create_observable_counter(
-            names.METRIC_UNPRICED, [self._observe_unpriced], unit=names.UNIT_CALL,
+            names.METRIC_UNPRICED,
+            [self._observe_unpriced],
+            unit=names.UNIT_CALL,
             description="GenAI calls that could not be priced, by reason.",
         )
 
@@ -159,7 +169,9 @@ class Telemetry:
         return Call(self, span, operation, endpoint, model)
 
     # --- helpers used by Call; cached so the hot path builds no dicts ----------------------------
-    def histogram_attributes(self, call: Call, response_model: str, extra: tuple[str, str] | None = None) -> dict[str, Any]:
+    def histogram_attributes(
+        self, call: Call, response_model: str, extra: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
         key = (call.operation, call.endpoint, call.request_model, response_model, extra)
         attrs = self._histogram_attrs.get(key)
         if attrs is None:
@@ -207,10 +219,7 @@ class Telemetry:
 
     def _observe_unpriced(self, options: CallbackOptions) -> Iterable[Observation]:
         _, unpriced = self.totals.snapshot()
-        return [
-            Observation(n, {**self._labels(key), names.UNPRICED_REASON: reason})
-            for (key, reason), n in unpriced
-        ]
+        return [Observation(n, {**self._labels(key), names.UNPRICED_REASON: reason}) for (key, reason), n in unpriced]
 
 
 class Call:
@@ -338,7 +347,9 @@ _instances: dict[tuple[int, int], tuple[Telemetry, object, object]] = {}
 _instances_lock = threading.Lock()
 
 
-def get_telemetry(tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None) -> Telemetry:
+def get_telemetry(
+    tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
+) -> Telemetry:
     """One Telemetry per provider pair, shared by every SDK module, so instruments exist once."""
     key = (id(tracer_provider), id(meter_provider))
     with _instances_lock:

@@ -44,8 +44,7 @@ class Usage:
                 self.web_searches,
             )
             >= 0
-            and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens
-            <= self.input_tokens
+            and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens <= self.input_tokens
             and self.cache_write_1h_tokens <= self.cache_write_tokens
             and self.reasoning_tokens <= self.output_tokens
             and self.output_audio_tokens <= self.output_tokens

@@ -208,7 +208,9 @@ def test_stream_usage_is_requested_and_the_extra_chunk_hidden(
     set_env(monkeypatch, **env_map(mock_openai, "openai"))
     client = openai.OpenAI(base_url=mock_openai.base_url, max_retries=0)
     without = visible_chunks(client)
-    OpenAICostInstrumentor().instrument(tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider)
+    OpenAICostInstrumentor().instrument(
+        tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider
+    )
     try:
         with_genai_cost = visible_chunks(client)
     finally:
@@ -257,7 +259,7 @@ def assert_one_unpriced_stream(pipeline: Pipeline) -> None:
 
 
 def test_stream_broken_out_of(client: openai.OpenAI, instrumented: Pipeline) -> None:
-    for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True):
+    for _chunk in client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True):
         break
     gc.collect()
     assert_one_unpriced_stream(instrumented)
@@ -324,7 +326,9 @@ def test_xai_reasoning_is_billed_on_top_of_completion_tokens(
         set_env(monkeypatch, **env_map(mock, "x_ai"))
         client = openai.OpenAI(base_url=mock.base_url, max_retries=0)
         completion = client.chat.completions.create(model="grok-4-1-fast-reasoning", messages=USER)
-    assert completion.usage.completion_tokens == 12 and completion.usage.completion_tokens_details.reasoning_tokens == 24
+    assert (
+        completion.usage.completion_tokens == 12 and completion.usage.completion_tokens_details.reasoning_tokens == 24
+    )
     attrs = only_span(instrumented).attributes
     assert attrs[names.PROVIDER_NAME] == "x_ai"
     assert attrs[names.USAGE_OUTPUT_TOKENS] == 36 and attrs[names.USAGE_REASONING_OUTPUT_TOKENS] == 24

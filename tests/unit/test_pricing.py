@@ -18,31 +18,78 @@ ANTHROPIC = Provider("anthropic", "anthropic")
 
 CASES = [
     # (provider, model, tier, our usage, the same usage in genai-prices terms)
-    (PROVIDERS["openai"], "gpt-4o-mini", None, Usage(1149, 353, cache_read_tokens=1024),
-     PricesUsage(input_tokens=1149, output_tokens=353, cache_read_tokens=1024)),
-    (PROVIDERS["openai"], "gpt-5", "flex", Usage(1000, 2000, reasoning_tokens=1500),
-     PricesUsage(input_tokens=1000, output_tokens=2000, output_reasoning_tokens=1500)),
+    (
+        PROVIDERS["openai"],
+        "gpt-4o-mini",
+        None,
+        Usage(1149, 353, cache_read_tokens=1024),
+        PricesUsage(input_tokens=1149, output_tokens=353, cache_read_tokens=1024),
+    ),
+    (
+        PROVIDERS["openai"],
+        "gpt-5",
+        "flex",
+        Usage(1000, 2000, reasoning_tokens=1500),
+        PricesUsage(input_tokens=1000, output_tokens=2000, output_reasoning_tokens=1500),
+    ),
     (PROVIDERS["openai"], "gpt-5", "priority", Usage(1000, 2000), PricesUsage(input_tokens=1000, output_tokens=2000)),
-    (PROVIDERS["x_ai"], "grok-4-1-fast-reasoning", None, Usage(832, 2706, cache_read_tokens=152, reasoning_tokens=619),
-     PricesUsage(input_tokens=832, output_tokens=2706, cache_read_tokens=152)),
-    (PROVIDERS["deepseek"], "deepseek-reasoner", None, Usage(563, 116, cache_read_tokens=512),
-     PricesUsage(input_tokens=563, output_tokens=116, cache_read_tokens=512)),
-    (ANTHROPIC, "claude-sonnet-4-5", None, Usage(1532, 33, cache_read_tokens=1111, cache_write_tokens=418),
-     PricesUsage(input_tokens=1532, output_tokens=33, cache_read_tokens=1111, cache_write_tokens=418)),
+    (
+        PROVIDERS["x_ai"],
+        "grok-4-1-fast-reasoning",
+        None,
+        Usage(832, 2706, cache_read_tokens=152, reasoning_tokens=619),
+        PricesUsage(input_tokens=832, output_tokens=2706, cache_read_tokens=152),
+    ),
+    (
+        PROVIDERS["deepseek"],
+        "deepseek-reasoner",
+        None,
+        Usage(563, 116, cache_read_tokens=512),
+        PricesUsage(input_tokens=563, output_tokens=116, cache_read_tokens=512),
+    ),
+    (
+        ANTHROPIC,
+        "claude-sonnet-4-5",
+        None,
+        Usage(1532, 33, cache_read_tokens=1111, cache_write_tokens=418),
+        PricesUsage(input_tokens=1532, output_tokens=33, cache_read_tokens=1111, cache_write_tokens=418),
+    ),
     # above the 200k long-context cliff, with 5m and 1h cache writes
-    (ANTHROPIC, "claude-sonnet-4-5", None,
-     Usage(300_000, 900, cache_read_tokens=1000, cache_write_tokens=2000, cache_write_1h_tokens=500),
-     PricesUsage(input_tokens=300_000, output_tokens=900, cache_read_tokens=1000, cache_write_tokens=2000,
-                 cache_write_5m_tokens=1500, cache_write_1h_tokens=500)),
-    (PROVIDERS["openai"], "gpt-4o-audio-preview", None, Usage(64, 9, input_audio_tokens=44),
-     PricesUsage(input_tokens=64, output_tokens=9, input_audio_tokens=44)),
-    (PROVIDERS["openai"], "gpt-5", None, Usage(115886, 1720, cache_read_tokens=92160, web_searches=3),
-     PricesUsage(input_tokens=115886, output_tokens=1720, cache_read_tokens=92160, web_searches=3)),
+    (
+        ANTHROPIC,
+        "claude-sonnet-4-5",
+        None,
+        Usage(300_000, 900, cache_read_tokens=1000, cache_write_tokens=2000, cache_write_1h_tokens=500),
+        PricesUsage(
+            input_tokens=300_000,
+            output_tokens=900,
+            cache_read_tokens=1000,
+            cache_write_tokens=2000,
+            cache_write_5m_tokens=1500,
+            cache_write_1h_tokens=500,
+        ),
+    ),
+    (
+        PROVIDERS["openai"],
+        "gpt-4o-audio-preview",
+        None,
+        Usage(64, 9, input_audio_tokens=44),
+        PricesUsage(input_tokens=64, output_tokens=9, input_audio_tokens=44),
+    ),
+    (
+        PROVIDERS["openai"],
+        "gpt-5",
+        None,
+        Usage(115886, 1720, cache_read_tokens=92160, web_searches=3),
+        PricesUsage(input_tokens=115886, output_tokens=1720, cache_read_tokens=92160, web_searches=3),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("provider", "model", "tier", "usage", "reference"), CASES)
-def test_matches_genai_prices(provider: Provider, model: str, tier: str | None, usage: Usage, reference: PricesUsage) -> None:
+def test_matches_genai_prices(
+    provider: Provider, model: str, tier: str | None, usage: Usage, reference: PricesUsage
+) -> None:
     book = PriceBook()
     context = {"service_tier": tier} if tier else None
     expected = calc_price(reference, model, provider_id=provider.prices_id, price_context=context).total_price
@@ -67,8 +114,9 @@ def test_cache_savings() -> None:
 
 
 def test_response_model_falls_back_to_request_model() -> None:
-    price = PriceBook().price(PROVIDERS["openai"], "gpt-4o-mini-custom-snapshot-x", Usage(100, 10),
-                              request_model="gpt-4o-mini")
+    price = PriceBook().price(
+        PROVIDERS["openai"], "gpt-4o-mini-custom-snapshot-x", Usage(100, 10), request_model="gpt-4o-mini"
+    )
     assert math.isclose(price.cost, (100 * 0.15 + 10 * 0.6) / 1e6, rel_tol=1e-9)
 
 

@@ -44,6 +44,8 @@ CHAT = Api(names.OP_CHAT, extract.chat_outcome, extract.ChatStreamAccumulator, a
 TEXT_COMPLETION = Api(
     names.OP_TEXT_COMPLETION, extract.chat_outcome, extract.ChatStreamAccumulator, asks_stream_usage=True
 )
+
+
 class _PricedResponses:
     """Ids of Responses already priced, so retrieving a response again never counts it twice."""
 
@@ -139,7 +141,9 @@ def make_wrapper(telemetry: Telemetry, api: Api, is_async: bool) -> Callable[...
     return wrapper
 
 
-def _start(telemetry: Telemetry, api: Api, instance: Any, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any], bool] | None:
+def _start(
+    telemetry: Telemetry, api: Api, instance: Any, kwargs: dict[str, Any]
+) -> tuple[Call, dict[str, Any], bool] | None:
     """Begin a Call; None (call the SDK untouched) when suppressed or when anything goes wrong."""
     if not is_instrumentation_enabled():
         return None
