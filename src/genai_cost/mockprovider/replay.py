@@ -1,0 +1,62 @@
+"""Replay of recorded provider responses (the ``shared/realdata`` JSONL format).
+
+Each line is a record with at least ``id``, ``status``, ``content_type``, ``body`` (the
+response text) and ``request`` (with ``stream``). A request carrying
+``{"mock": {"replay": "<id>"}}`` gets that record's body byte for byte, with the
+recorded status. Replay ignores the request path and flavor, so any provider's record
+(Anthropic, Gemini, ...) can be served.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from .core import RawReply
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    status: int
+    content_type: str
+    body: str
+    raw: dict[str, Any]
+
+
+def _content_type(raw: dict[str, Any]) -> str:
+    recorded = raw.get("content_type")
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    # Some fixtures did not keep the header; infer it from the request kind.
+    request = raw.get("request")
+    streamed = isinstance(request, dict) and request.get("stream") is True
+    return "text/event-stream" if streamed else "application/json"
+
+
+def load_records(path: str | os.PathLike[str]) -> dict[str, Record]:
+    """Records of a JSONL file by id; blank lines are skipped."""
+    records: dict[str, Record] = {}
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            try:
+                record = Record(
+                    id=raw["id"],
+                    status=int(raw.get("status") or 200),
+                    content_type=_content_type(raw),
+                    body=raw["body"],
+                    raw=raw,
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"{path}:{line_no}: not a replay record: {exc}") from exc
+            records[record.id] = record
+    return records
+
+
+def replay_reply(record: Record) -> RawReply:
+    return RawReply(record.status, record.body.encode("utf-8"), record.content_type)
