@@ -422,3 +422,35 @@ def test_async_error(mock_openai: MockProvider, monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(openai.RateLimitError):
         asyncio.run(client.chat.completions.create(model="mock-error-429", messages=USER))
     assert only_span(instrumented).attributes[names.ERROR_TYPE] == "429"
+
+
+def test_responses_parse_and_async_stream(
+    client: openai.OpenAI, mock_openai: MockProvider, instrumented: Pipeline
+) -> None:
+    usage = responses_usage(400, 0, 50, reasoning=30)
+    client.responses.parse(model="gpt-4.1", input="hello", extra_body=forced(usage))
+
+    async def stream_once() -> list[str]:
+        async_client = openai.AsyncOpenAI(base_url=mock_openai.base_url, max_retries=0)
+        stream = await async_client.responses.create(model="gpt-4.1", input="hi", stream=True, extra_body=forced(usage))
+        return [event.type async for event in stream]
+
+    assert asyncio.run(stream_once())[-1] == "response.completed"
+    spans = instrumented.finished()
+    assert len(spans) == 2
+    for span in spans:
+        assert span.attributes[names.USAGE_REASONING_OUTPUT_TOKENS] == 30
+        assert close(span.attributes[names.USAGE_COST], expected_cost(GPT_41, 400, 0, 50))
+
+
+def test_azure_openai(mock_openai: MockProvider, monkeypatch: pytest.MonkeyPatch, instrumented: Pipeline) -> None:
+    set_env(monkeypatch, **env_map(mock_openai, "azure.ai.openai"))
+    client = openai.AzureOpenAI(
+        azure_endpoint=mock_openai.root_url, api_version="2024-10-21", api_key="test", max_retries=0
+    )
+    usage = chat_usage(1000, 100, cached=512)
+    client.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=forced(usage))
+    attrs = only_span(instrumented).attributes
+    assert attrs[names.PROVIDER_NAME] == "azure.ai.openai"
+    assert attrs[names.PRICE_ENTRY] == "azure/gpt-4o-mini"
+    assert close(attrs[names.USAGE_COST], expected_cost(GPT_4O_MINI, 1000, 512, 100))
