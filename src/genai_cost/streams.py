@@ -44,12 +44,17 @@ def _take(accumulator: Accumulator, item: Any) -> bool:
         return False
 
 
-class SyncStream(wrapt.ObjectProxy):
+class _StreamProxy(wrapt.ObjectProxy):
     def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator) -> None:
         super().__init__(wrapped)
         self._self_call = call
         self._self_accumulator = accumulator
 
+    def __del__(self) -> None:
+        _end(self._self_call, self._self_accumulator)
+
+
+class SyncStream(_StreamProxy):
     def __iter__(self) -> SyncStream:
         return self
 
@@ -82,16 +87,8 @@ class SyncStream(wrapt.ObjectProxy):
         finally:
             _end(self._self_call, self._self_accumulator)
 
-    def __del__(self) -> None:
-        _end(self._self_call, self._self_accumulator)
 
-
-class AsyncStream(wrapt.ObjectProxy):
-    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator) -> None:
-        super().__init__(wrapped)
-        self._self_call = call
-        self._self_accumulator = accumulator
-
+class AsyncStream(_StreamProxy):
     def __aiter__(self) -> AsyncStream:
         return self
 
@@ -123,6 +120,3 @@ class AsyncStream(wrapt.ObjectProxy):
             await self.__wrapped__.close()
         finally:
             _end(self._self_call, self._self_accumulator)
-
-    def __del__(self) -> None:
-        _end(self._self_call, self._self_accumulator)

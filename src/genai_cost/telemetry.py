@@ -124,30 +124,18 @@ class Telemetry:
             description="Number of input and output tokens used.",
             explicit_bucket_boundaries_advisory=list(names.TOKEN_USAGE_BUCKETS),
         )
-        meter.create_observable_counter(
-            names.METRIC_COST,
-            [self._observe_cost],
-            unit=names.UNIT_USD,
-            description="USD cost of GenAI calls, from the tokens used and the model's price.",
-        )
-        meter.create_observable_counter(
-            names.METRIC_COST_SAVINGS,
-            [self._observe_savings],
-            unit=names.UNIT_USD,
-            description="USD saved by prompt-cache reads against the uncached input price.",
-        )
-        meter.create_observable_counter(
-            names.METRIC_TOKENS,
-            [self._observe_tokens],
-            unit=names.UNIT_TOKEN,
-            description="Tokens used by GenAI calls, by gen_ai.token.type.",
-        )
-        meter.create_observable_counter(
-            names.METRIC_UNPRICED,
-            [self._observe_unpriced],
-            unit=names.UNIT_CALL,
-            description="GenAI calls that could not be priced, by reason.",
-        )
+        counters = (
+            (names.METRIC_COST, self._observe_cost, names.UNIT_USD,
+             "USD cost of GenAI calls, from the tokens used and the model's price."),
+            (names.METRIC_COST_SAVINGS, self._observe_savings, names.UNIT_USD,
+             "USD saved by prompt-cache reads against the uncached input price."),
+            (names.METRIC_TOKENS, self._observe_tokens, names.UNIT_TOKEN,
+             "Tokens used by GenAI calls, by gen_ai.token.type."),
+            (names.METRIC_UNPRICED, self._observe_unpriced, names.UNIT_CALL,
+             "GenAI calls that could not be priced, by reason."),
+        )  # fmt: skip
+        for name, callback, unit, description in counters:
+            meter.create_observable_counter(name, [callback], unit=unit, description=description)
 
     def start(self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False) -> Call:
         model = request_model or ""

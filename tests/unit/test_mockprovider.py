@@ -11,6 +11,7 @@ import base64
 import json
 import math
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -104,7 +105,7 @@ def test_chat_usage_follows_documented_formula(client: openai.OpenAI) -> None:
     expected_prompt = prompt_tokens(system, user, messages=2)
     assert expected_prompt == 9 + 8
     assert completion.model == "gpt-4o-mini"
-    assert completion.id == "chatcmpl-mock-000001"
+    assert re.fullmatch(r"chatcmpl-mock-[0-9a-f]{6}-000001", completion.id)
     assert completion.choices[0].message.content == TWELVE_WORDS
     assert completion.choices[0].finish_reason == "stop"
     usage = completion.usage
@@ -289,7 +290,7 @@ def test_responses_create_and_retrieve(client: openai.OpenAI) -> None:
         max_output_tokens=4,
     )
     response = Response.model_validate_json(raw.text)
-    assert response.id == "resp_mock_000001"
+    assert re.fullmatch(r"resp_mock_[0-9a-f]{6}-000001", response.id)
     assert response.model == "gpt-4.1"
     assert response.output_text == " ".join(WORDS[:4])
     assert response.usage is not None

@@ -8,6 +8,7 @@ so they stay easy to test and the server owns all HTTP/SSE details.
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,17 +95,22 @@ Reply = JsonReply | StreamReply | RawReply
 
 
 class IdCounter:
-    """Per-prefix counters giving ids like ``chatcmpl-mock-000001``."""
+    """Per-prefix counters giving ids like ``chatcmpl-mock-1a2b3c-000001``.
+
+    The random part is per server, so ids stay unique across servers in one process, as real
+    provider ids are (a consumer may rely on that, e.g. to count a response once).
+    """
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._tag = secrets.token_hex(3)
 
     def next(self, prefix: str) -> str:
         with self._lock:
             n = self._counts.get(prefix, 0) + 1
             self._counts[prefix] = n
-        return f"{prefix}{n:06d}"
+        return f"{prefix}{self._tag}-{n:06d}"
 
 
 class ResponseStore:
