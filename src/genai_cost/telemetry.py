@@ -58,7 +58,7 @@ class _Totals:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # label key -> [cost, savings, input, output, cache_read, cache_write, reasoning]
+        # label key -> [cost, savings, input, output, cache_read, cache_write, reasoning, priced calls]
         self.sums: dict[_LabelKey, list[float]] = {}
         self.unpriced: dict[tuple[_LabelKey, str], int] = {}
 
@@ -66,9 +66,10 @@ class _Totals:
         with self._lock:
             row = self.sums.get(key)
             if row is None:
-                row = self.sums[key] = [0.0, 0.0, 0, 0, 0, 0, 0]
+                row = self.sums[key] = [0.0, 0.0, 0, 0, 0, 0, 0, 0]
             if price.cost is not None:
                 row[0] += price.cost
+                row[7] += 1
             row[1] += price.savings
             row[2] += usage.input_tokens
             row[3] += usage.output_tokens
@@ -191,11 +192,12 @@ class Telemetry:
 
     def _observe_cost(self, options: CallbackOptions) -> Iterable[Observation]:
         sums, _ = self.totals.snapshot()
-        return [Observation(row[0], self._labels(key)) for key, row in sums]
+        # A model never priced has no cost series: a $0 line would read as "free".
+        return [Observation(row[0], self._labels(key)) for key, row in sums if row[7]]
 
     def _observe_savings(self, options: CallbackOptions) -> Iterable[Observation]:
         sums, _ = self.totals.snapshot()
-        return [Observation(row[1], self._labels(key)) for key, row in sums]
+        return [Observation(row[1], self._labels(key)) for key, row in sums if row[7]]
 
     def _observe_tokens(self, options: CallbackOptions) -> Iterable[Observation]:
         sums, _ = self.totals.snapshot()

@@ -1,11 +1,12 @@
 """Helpers shared by integration and end-to-end tests: nothing here imports genai_cost.
 
-- :mod:`helpers.otlp`: an in-process OTLP/HTTP (protobuf) receiver that decodes spans.
-- :mod:`helpers.prom`: scrape and parse Prometheus text exposition.
-- :mod:`helpers.process`: run an app in a subprocess, wait for its output lines, always stop it.
+- :mod:`tests.helpers.otlp`: an in-process OTLP/HTTP (protobuf) receiver that decodes spans.
+- :mod:`tests.helpers.prom`: scrape and parse Prometheus text exposition.
+- :mod:`tests.helpers.process`: run an app in a subprocess, wait for its output lines, always stop it.
+- :mod:`tests.helpers.instrumented`: environment and argv for `opentelemetry-instrument` subprocesses.
 
-Importable as ``helpers`` from tests in a package directory under ``tests/`` (pytest's default
-``prepend`` import mode puts ``tests/`` on ``sys.path`` for them).
+Import them as ``tests.helpers...`` (``tests`` is a package; pytest puts the repository root on
+``sys.path``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""End-to-end tests: real processes, real SDKs, real exporters, local servers only."""

@@ -1,0 +1,85 @@
+"""Fixtures for end-to-end tests: apps run under `opentelemetry-instrument` in a subprocess,
+talking to local mock providers, exporting to in-test receivers. Everything binds loopback
+with ports chosen by binding 0, and everything is stopped at teardown however a test ends.
+
+The fixtures are module-scoped: an app run takes seconds, so an e2e module runs its app once
+(in a module-scoped fixture of its own) and checks the outcome in several small tests. A module
+that needs fresh mock state between runs calls ``mock.reset()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from genai_cost.mockprovider import MockProvider
+from tests.helpers import free_port
+from tests.helpers.instrumented import instrumented_argv
+from tests.helpers.otlp import OtlpReceiver
+from tests.helpers.process import AppProcess
+
+APPS = Path(__file__).resolve().parent / "apps"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """An OTLP/HTTP protobuf receiver on loopback (``.traces_url``, ``.spans``)."""
+    receiver = OtlpReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+def _mock(flavor: str) -> Iterator[MockProvider]:
+    mock = MockProvider(host="127.0.0.1", port=0, flavor=flavor).start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture(scope="module")
+def mock_openai() -> Iterator[MockProvider]:
+    """A mock provider speaking OpenAI (flavor openai)."""
+    yield from _mock("openai")
+
+
+@pytest.fixture(scope="module")
+def mock_xai() -> Iterator[MockProvider]:
+    """A mock provider with xAI's usage quirks (flavor x_ai)."""
+    yield from _mock("x_ai")
+
+
+@pytest.fixture(scope="module")
+def prometheus_port() -> int:
+    """A free loopback port for the app's Prometheus exporter (the app binds it)."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def run_instrumented() -> Iterator[Callable[[str | Path, Mapping[str, str]], AppProcess]]:
+    """``run(script, env)`` starts ``opentelemetry-instrument python <script>`` and returns the
+    started :class:`AppProcess`; every app started is killed at teardown.
+
+    ``script`` is a path or a file name under tests/e2e/apps; ``env`` is the whole environment
+    (build it with :func:`tests.helpers.instrumented.base_env` and ``otel_env``).
+    """
+    started: list[AppProcess] = []
+
+    def run(script: str | Path, env: Mapping[str, str]) -> AppProcess:
+        path = Path(script)
+        if not path.is_absolute():
+            path = APPS / path
+        app = AppProcess(instrumented_argv(path), env=env, cwd=REPO)
+        started.append(app)
+        return app.start()
+
+    try:
+        yield run
+    finally:
+        for app in started:
+            app.kill()

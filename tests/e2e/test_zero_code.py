@@ -1,0 +1,395 @@
+"""Zero-code, end to end: an app with no OpenTelemetry code, run under `opentelemetry-instrument`,
+gets one CLIENT span per openai call with the contract attributes and USD cost, and the contract
+Prometheus series from OTel's Prometheus exporter (DESIGN.md "Names").
+
+One run of tests/e2e/apps/openai_app.py against two local mock providers (flavors openai and
+x_ai, mapped with GENAI_COST_PROVIDER_MAP): spans arrive over OTLP/HTTP protobuf at an in-test
+receiver; /metrics is scraped from the app process while it waits, then the app is told to exit
+(BatchSpanProcessor flushes on shutdown). The app's token usages are forced through the mock's
+``extra_body={"mock": {"usage": ...}}`` control; every expected value below is written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from genai_cost.mockprovider import MockProvider
+from tests.helpers.instrumented import base_env, otel_env
+from tests.helpers.otlp import OtlpReceiver, SpanRecord
+from tests.helpers.prom import Scrape, wait_for_scrape
+
+REL = 1e-9
+M = 1_000_000
+
+# USD per million tokens, from genai-prices 0.2.3 (each checked once with genai_prices.calc_price
+# when this test was written; the test itself relies only on these literals).
+GPT_4O_MINI_IN, GPT_4O_MINI_CACHED, GPT_4O_MINI_OUT = 0.15, 0.075, 0.60
+GPT_4_1_IN, GPT_4_1_CACHED, GPT_4_1_OUT = 2.00, 0.50, 8.00
+TEXT_EMBEDDING_3_SMALL_IN = 0.02
+GROK_4_1_FAST_REASONING_IN, GROK_4_1_FAST_REASONING_CACHED, GROK_4_1_FAST_REASONING_OUT = 0.20, 0.05, 0.50
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One call of the app, as its span must describe it."""
+
+    operation: str
+    model: str
+    provider: str
+    mock: str  # "openai" or "x_ai": which mock server (server.address/port) it went to
+    input: int | None = None  # None: no usage attributes at all (the error call)
+    output: int = 0
+    cache_read: int = 0
+    reasoning: int = 0
+    cost: float | None = None  # None: no gen_ai.usage.cost
+    savings: float = 0.0
+    stream: bool = False
+    error_type: str | None = None
+
+
+# In the app's call order.
+EXPECTED = [
+    # 1: gpt-4o-mini, 1028 prompt tokens, nothing cached yet.
+    Expected("chat", "gpt-4o-mini", "openai", "openai", input=1028, output=12,
+             cost=(1028 * GPT_4O_MINI_IN + 12 * GPT_4O_MINI_OUT) / M),
+    # 2: the same prompt again; 1024 of the 1028 input tokens read from the cache.
+    Expected("chat", "gpt-4o-mini", "openai", "openai", input=1028, output=12, cache_read=1024,
+             cost=((1028 - 1024) * GPT_4O_MINI_IN + 1024 * GPT_4O_MINI_CACHED + 12 * GPT_4O_MINI_OUT) / M,
+             savings=1024 * (GPT_4O_MINI_IN - GPT_4O_MINI_CACHED) / M),
+    # 3: a stream; usage only exists because genai-cost asked for it.
+    Expected("chat", "gpt-4o-mini", "openai", "openai", input=20, output=12, stream=True,
+             cost=(20 * GPT_4O_MINI_IN + 12 * GPT_4O_MINI_OUT) / M),
+    # 4: embeddings: input only.
+    Expected("embeddings", "text-embedding-3-small", "openai", "openai", input=1000,
+             cost=1000 * TEXT_EMBEDDING_3_SMALL_IN / M),
+    # 5: Responses API (operation chat), 1024 cached input tokens.
+    Expected("chat", "gpt-4.1", "openai", "openai", input=3000, output=200, cache_read=1024,
+             cost=((3000 - 1024) * GPT_4_1_IN + 1024 * GPT_4_1_CACHED + 200 * GPT_4_1_OUT) / M,
+             savings=1024 * (GPT_4_1_IN - GPT_4_1_CACHED) / M),
+    # 6: xAI: completion_tokens 30 EXCLUDES reasoning 60, so output_tokens = 30 + 60 = 90,
+    #    all billed at the output price.
+    Expected("chat", "grok-4-1-fast-reasoning", "x_ai", "x_ai", input=2000, output=90, cache_read=512,
+             reasoning=60,
+             cost=((2000 - 512) * GROK_4_1_FAST_REASONING_IN + 512 * GROK_4_1_FAST_REASONING_CACHED
+                   + 90 * GROK_4_1_FAST_REASONING_OUT) / M,
+             savings=512 * (GROK_4_1_FAST_REASONING_IN - GROK_4_1_FAST_REASONING_CACHED) / M),
+    # 7: an unknown model: unpriced, never $0. Usage by the mock's documented formula:
+    #    input = ceil(len("hello") / 4) + 4 per message = 6; output = 12 words by default.
+    Expected("chat", "acme-internal-7b", "openai", "openai", input=6, output=12),
+    # 8: HTTP 429 (the SDK retries once, then raises): still one span, status ERROR.
+    Expected("chat", "mock-error-429", "openai", "openai", error_type="429"),
+]
+# 161.4 + 84.6 + 10.2 + 20 + 6064 + 368.2 micro-USD.
+EXPECTED_TOTAL_COST = 0.0067084
+EXPECTED_TOTAL_SAVINGS = (76.8 + 1536 + 76.8) / M
+
+USAGE_KEYS = (
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_write.input_tokens",
+    "gen_ai.usage.reasoning.output_tokens",
+)
+
+# --- the Prometheus contract (DESIGN.md) ----------------------------------------------------
+CONTRACT_SERIES = {
+    "gen_ai_client_cost_usd_total",
+    "gen_ai_client_cost_savings_usd_total",
+    "gen_ai_client_tokens_total",
+    "gen_ai_client_unpriced_total",
+    "gen_ai_client_token_usage_bucket",
+    "gen_ai_client_token_usage_sum",
+    "gen_ai_client_token_usage_count",
+    "gen_ai_client_operation_duration_seconds_bucket",
+    "gen_ai_client_operation_duration_seconds_sum",
+    "gen_ai_client_operation_duration_seconds_count",
+}
+CONTRACT_TYPES = {
+    "gen_ai_client_cost_usd": "counter",
+    "gen_ai_client_cost_savings_usd": "counter",
+    "gen_ai_client_tokens": "counter",
+    "gen_ai_client_unpriced": "counter",
+    "gen_ai_client_token_usage": "histogram",
+    "gen_ai_client_operation_duration_seconds": "histogram",
+}
+# Label sets as Prometheus stores them (labels with empty values dropped: the exporter prints
+# otel_scope_schema_url="" since genai-cost's scope has no schema URL, and pads every sample of a
+# family to the union of its label names, e.g. error_type="" on successful calls' durations).
+SCOPE_LABELS = frozenset({"otel_scope_name", "otel_scope_version"})
+MODEL_LABELS = frozenset(
+    {"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"}
+)
+SERVER_LABELS = frozenset({"server_address", "server_port"})
+TOKEN_TYPES = {"input", "output", "cache_read", "cache_write", "reasoning"}
+
+
+@dataclass
+class Run:
+    result: dict[str, Any]  # what the app printed about what it saw
+    exit_code: int
+    stderr: str
+    spans: list[SpanRecord]  # genai_cost spans, in start order
+    all_spans: list[SpanRecord]
+    scrape: Scrape
+    openai_mock: MockProvider
+    xai_mock: MockProvider
+    receiver: OtlpReceiver
+
+
+@pytest.fixture(scope="module")
+def run(
+    otlp_receiver: OtlpReceiver,
+    mock_openai: MockProvider,
+    mock_xai: MockProvider,
+    prometheus_port: int,
+    run_instrumented: Any,
+) -> Run:
+    env = base_env(
+        **otel_env("e2e-app", otlp_receiver.traces_url, prometheus_port),
+        GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai,127.0.0.1:{mock_xai.port}=x_ai",
+        OPENAI_API_KEY="test",
+        OPENAI_BASE_URL=mock_openai.base_url,
+        XAI_API_KEY="test",
+        XAI_BASE_URL=mock_xai.base_url,
+    )
+    assert "genai_cost_openai" not in env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
+    app = run_instrumented("openai_app.py", env)
+    try:
+        result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=25)
+        app.wait_for_line(lambda line: line == "READY", timeout=5)
+        # The app is alive and idle: its Prometheus exporter answers from the app process.
+        scrape = wait_for_scrape(
+            f"http://127.0.0.1:{prometheus_port}/metrics", ["gen_ai_client_cost_usd_total"], timeout=10
+        )
+        app.send_line("exit")
+        exit_code = app.wait(timeout=15)
+    finally:
+        app.kill()
+    all_spans = otlp_receiver.wait_for_spans(
+        lambda spans: sum(s.scope_name == "genai_cost" for s in spans) >= len(EXPECTED), timeout=5
+    )
+    ours = sorted((s for s in all_spans if s.scope_name == "genai_cost"), key=lambda s: s.start_time_unix_nano)
+    return Run(
+        result=json.loads(result_line.removeprefix("RESULT ")),
+        exit_code=exit_code,
+        stderr=app.stderr_text,
+        spans=ours,
+        all_spans=all_spans,
+        scrape=scrape,
+        openai_mock=mock_openai,
+        xai_mock=mock_xai,
+        receiver=otlp_receiver,
+    )
+
+
+def _server(run: Run, expected: Expected) -> MockProvider:
+    return run.xai_mock if expected.mock == "x_ai" else run.openai_mock
+
+
+def _key(span: SpanRecord) -> tuple[str, str, str, str]:
+    a = span.attributes
+    return (a["gen_ai.operation.name"], a["gen_ai.provider.name"], a["gen_ai.request.model"],
+            a.get("gen_ai.response.model", ""))
+
+
+def _selector(key: tuple[str, str, str, str]) -> dict[str, str]:
+    return dict(zip(("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
+                    key, strict=True))
+
+
+# --- the app ----------------------------------------------------------------------------------
+def test_app_exits_cleanly_and_saw_plain_sdk_behaviour(run: Run) -> None:
+    assert run.exit_code == 0, run.stderr
+    assert run.receiver.errors == []
+    for bad in ("Traceback", "Failed to export", "genai-cost: ignoring"):
+        assert bad not in run.stderr, run.stderr
+    seen = run.result
+    assert seen["chat_cached_tokens"] == [0, 1024]
+    # genai-cost asked for stream usage on the app's behalf and hid the extra chunk: the app saw
+    # the stream it asked for, with no usage and no chunk with empty choices.
+    assert seen["stream_empty_choice_chunks"] == 0
+    assert seen["stream_usage_chunks"] == 0
+    assert seen["stream_chunks"] >= 3
+    assert seen["stream_text"] == "mock reply with a fixed number of plain words for token tests"
+    assert seen["embedding_vectors"] == 1
+    assert seen["responses_text"] == "mock reply with a fixed number of plain words for token tests"
+    assert seen["xai_completion_tokens"] == 30  # the app sees xAI's own numbers, untouched
+    assert seen["unknown_usage"] == [6, 12]
+    assert seen["error"] == ["RateLimitError", 429]
+
+
+def test_stream_usage_requested_only_for_the_stream(run: Run) -> None:
+    chats = [r for r in run.openai_mock.requests if r.path.endswith("/chat/completions") and r.body]
+    streams = [r for r in chats if r.body.get("stream") is True]
+    assert len(streams) == 1
+    assert streams[0].body.get("stream_options") == {"include_usage": True}
+    assert all("stream_options" not in r.body for r in chats if r.body.get("stream") is not True)
+
+
+# --- spans ---------------------------------------------------------------------------------------
+def test_one_client_span_per_call(run: Run) -> None:
+    assert [s.name for s in run.spans] == [f"{e.operation} {e.model}" for e in EXPECTED]
+    assert all(s.kind == "CLIENT" for s in run.spans)
+    # No other instrumentation produced a GenAI span for the same calls.
+    assert [s for s in run.all_spans if s.scope_name != "genai_cost" and "gen_ai.operation.name" in s.attributes] == []
+    # The SDK retried the 429 once: two HTTP requests, one logical call, one span.
+    errors = [r for r in run.openai_mock.requests if r.body and r.body.get("model") == "mock-error-429"]
+    assert len(errors) == 2
+    assert {s.resource.get("service.name") for s in run.spans} == {"e2e-app"}
+
+
+@pytest.mark.parametrize("index", range(len(EXPECTED)), ids=[f"{e.operation}-{e.model}" for e in EXPECTED])
+def test_span_attributes(run: Run, index: int) -> None:
+    expected = EXPECTED[index]
+    assert len(run.spans) == len(EXPECTED), [s.name for s in run.spans]
+    span = run.spans[index]
+    a = span.attributes
+    server = _server(run, expected)
+    assert a["gen_ai.operation.name"] == expected.operation
+    assert a["gen_ai.provider.name"] == expected.provider
+    assert a["gen_ai.request.model"] == expected.model
+    assert a["server.address"] == "127.0.0.1"
+    assert a["server.port"] == server.port
+    assert a.get("gen_ai.request.stream", False) is expected.stream
+
+    if expected.error_type is not None:
+        assert span.status_code == "ERROR"
+        assert a["error.type"] == expected.error_type
+        assert "gen_ai.usage.cost" not in a
+        assert not any(k in a for k in USAGE_KEYS)
+        return
+
+    assert span.status_code != "ERROR"
+    assert "error.type" not in a
+    assert a["gen_ai.response.model"] == expected.model
+    assert {k: a.get(k) for k in USAGE_KEYS} == {
+        "gen_ai.usage.input_tokens": expected.input,
+        "gen_ai.usage.output_tokens": expected.output,
+        "gen_ai.usage.cache_read.input_tokens": expected.cache_read,
+        "gen_ai.usage.cache_write.input_tokens": 0,
+        "gen_ai.usage.reasoning.output_tokens": expected.reasoning,
+    }
+    if expected.cost is None:
+        assert "gen_ai.usage.cost" not in a
+        assert a["genai_cost.unpriced.reason"] == "unknown_model"
+    else:
+        assert isinstance(a["gen_ai.usage.cost"], float)
+        assert a["gen_ai.usage.cost"] == pytest.approx(expected.cost, rel=REL)
+        assert a["genai_cost.cost.cache_savings"] == pytest.approx(expected.savings, rel=REL, abs=1e-18)
+        assert "genai_cost.unpriced.reason" not in a
+
+
+def test_span_costs_add_up(run: Run) -> None:
+    assert sum(e.cost or 0.0 for e in EXPECTED) == pytest.approx(EXPECTED_TOTAL_COST, rel=REL)
+    assert sum(s.attributes.get("gen_ai.usage.cost", 0.0) for s in run.spans) == pytest.approx(
+        EXPECTED_TOTAL_COST, rel=REL
+    )
+
+
+# --- Prometheus --------------------------------------------------------------------------------
+def test_prometheus_contract_series_exist_exactly(run: Run) -> None:
+    assert run.scrape.names("gen_ai_") == CONTRACT_SERIES
+    assert {name: run.scrape.types.get(name) for name in CONTRACT_TYPES} == CONTRACT_TYPES
+
+
+def test_prometheus_label_sets(run: Run) -> None:
+    s = run.scrape
+    counter = MODEL_LABELS | SCOPE_LABELS
+    assert s.label_names("gen_ai_client_cost_usd_total") == {counter}
+    assert s.label_names("gen_ai_client_cost_savings_usd_total") == {counter}
+    assert s.label_names("gen_ai_client_tokens_total") == {counter | {"gen_ai_token_type"}}
+    assert s.label_names("gen_ai_client_unpriced_total") == {counter | {"genai_cost_unpriced_reason"}}
+
+    histogram = MODEL_LABELS | SERVER_LABELS | SCOPE_LABELS
+    token_usage = histogram | {"gen_ai_token_type"}
+    assert s.label_names("gen_ai_client_token_usage_bucket") == {token_usage | {"le"}}
+    assert s.label_names("gen_ai_client_token_usage_sum") == {token_usage}
+    assert s.label_names("gen_ai_client_token_usage_count") == {token_usage}
+    # A failed call has no response model; its duration carries error_type instead.
+    failed = (histogram - {"gen_ai_response_model"}) | {"error_type"}
+    assert s.label_names("gen_ai_client_operation_duration_seconds_bucket") == {histogram | {"le"}, failed | {"le"}}
+    assert s.label_names("gen_ai_client_operation_duration_seconds_sum") == {histogram, failed}
+    assert s.label_names("gen_ai_client_operation_duration_seconds_count") == {histogram, failed}
+
+    ours = [x for x in s.samples if x.name.startswith("gen_ai_")]
+    # As exposed: the exporter's scope labels on every sample (schema URL empty), no other extras.
+    assert all(SCOPE_LABELS | {"otel_scope_schema_url"} <= set(x.labels) for x in ours)
+    assert {x.labels["otel_scope_name"] for x in ours} == {"genai_cost"}
+    assert {x.labels["gen_ai_token_type"] for x in s.select("gen_ai_client_tokens_total")} == TOKEN_TYPES
+    assert {x.labels["gen_ai_token_type"] for x in s.select("gen_ai_client_token_usage_count")} == {"input", "output"}
+    assert {x.labels["gen_ai_provider_name"] for x in ours} == {"openai", "x_ai"}
+
+
+def test_prometheus_cost_equals_span_cost(run: Run) -> None:
+    s = run.scrape
+    span_total = sum(x.attributes.get("gen_ai.usage.cost", 0.0) for x in run.spans)
+    assert s.total("gen_ai_client_cost_usd_total") == pytest.approx(span_total, rel=REL)
+    assert s.total("gen_ai_client_cost_usd_total") == pytest.approx(EXPECTED_TOTAL_COST, rel=REL)
+    assert s.total("gen_ai_client_cost_savings_usd_total") == pytest.approx(EXPECTED_TOTAL_SAVINGS, rel=REL)
+
+    by_key: dict[tuple[str, str, str, str], list[SpanRecord]] = defaultdict(list)
+    for span in run.spans:
+        if span.status_code != "ERROR":
+            by_key[_key(span)].append(span)
+    for key, spans in by_key.items():
+        selector = _selector(key)
+        if not any("gen_ai.usage.cost" in x.attributes for x in spans):
+            # never priced: no cost series at all, rather than a $0 line that reads as "free"
+            assert s.select("gen_ai_client_cost_usd_total", selector) == [], key
+            assert s.select("gen_ai_client_cost_savings_usd_total", selector) == [], key
+            continue
+        assert s.value("gen_ai_client_cost_usd_total", selector) == pytest.approx(
+            sum(x.attributes.get("gen_ai.usage.cost", 0.0) for x in spans), rel=REL, abs=1e-18
+        ), key
+        assert s.value("gen_ai_client_cost_savings_usd_total", selector) == pytest.approx(
+            sum(x.attributes.get("genai_cost.cost.cache_savings", 0.0) for x in spans), rel=REL, abs=1e-18
+        ), key
+        for token_type, attribute in zip(
+            ("input", "output", "cache_read", "cache_write", "reasoning"), USAGE_KEYS, strict=True
+        ):
+            assert s.value("gen_ai_client_tokens_total", {**selector, "gen_ai_token_type": token_type}) == sum(
+                x.attributes[attribute] for x in spans
+            ), (key, token_type)
+    # The failed call adds no cost, tokens or unpriced count.
+    assert s.select("gen_ai_client_tokens_total", {"gen_ai_request_model": "mock-error-429"}) == []
+
+
+def test_prometheus_unpriced(run: Run) -> None:
+    s = run.scrape
+    assert s.value(
+        "gen_ai_client_unpriced_total",
+        {"gen_ai_request_model": "acme-internal-7b", "genai_cost_unpriced_reason": "unknown_model"},
+    ) == 1
+    assert s.total("gen_ai_client_unpriced_total") == 1
+    # An unpriced call adds nothing to the cost counter (whether or not its label set is exposed).
+    assert s.total("gen_ai_client_cost_usd_total", {"gen_ai_request_model": "acme-internal-7b"}) == 0
+
+
+def test_prometheus_histograms(run: Run) -> None:
+    s = run.scrape
+    duration = "gen_ai_client_operation_duration_seconds"
+    assert s.total(duration + "_count") == len(EXPECTED)
+    assert s.value(duration + "_count", {"error_type": "429"}) == 1
+    assert s.select(duration + "_count", {"error_type": "429"})[0].labels["gen_ai_request_model"] == "mock-error-429"
+    assert s.total(duration + "_bucket", {"le": "+Inf"}) == len(EXPECTED)
+    # Every span's server shows up as the histogram's server labels.
+    ports = {x.labels["server_port"] for x in s.select(duration + "_count")}
+    assert ports == {str(run.openai_mock.port), str(run.xai_mock.port)}
+
+    usage = "gen_ai_client_token_usage"
+    priced_or_not = [x for x in run.spans if x.status_code != "ERROR"]
+    for token_type, attribute in (("input", USAGE_KEYS[0]), ("output", USAGE_KEYS[1])):
+        assert s.total(usage + "_count", {"gen_ai_token_type": token_type}) == len(priced_or_not)
+        assert s.total(usage + "_sum", {"gen_ai_token_type": token_type}) == sum(
+            x.attributes[attribute] for x in priced_or_not
+        )
+    for key in {_key(x) for x in priced_or_not}:
+        spans = [x for x in priced_or_not if _key(x) == key]
+        selector = {**_selector(key), "gen_ai_token_type": "input"}
+        assert s.value(usage + "_sum", selector) == sum(x.attributes[USAGE_KEYS[0]] for x in spans), key
+        assert s.value(usage + "_bucket", {**selector, "le": "+Inf"}) == len(spans), key
