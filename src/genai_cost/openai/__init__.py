@@ -43,9 +43,10 @@ class OpenAICostInstrumentor(BaseInstrumentor):
 
     def _uninstrument(self, **kwargs: Any) -> None:
         try:
-            from genai_cost.openai.wrappers import PATCHES
+            from genai_cost.openai.wrappers import PATCHES, forget_priced_responses
         except ImportError:
             return
+        forget_priced_responses()
         for module, method, _api, _is_async in PATCHES:
             class_name, attribute = method.split(".")
             try:

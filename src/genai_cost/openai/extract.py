@@ -90,14 +90,25 @@ def chat_outcome(completion: Any, provider: Provider) -> Outcome:
 def response_outcome(response: Any, provider: Provider) -> Outcome:
     """A Responses API Response. Queued or in-progress (background) responses are priced later."""
     status = field(response, "status")
-    web_search = field(field(response, "tool_usage"), "web_search")
     return Outcome(
-        usage=responses_usage(field(response, "usage"), provider, count(web_search, "num_requests")),
+        usage=responses_usage(field(response, "usage"), provider, _web_searches(response)),
         response_model=field(response, "model"),
         response_id=field(response, "id"),
         finish_reasons=[status] if status else None,
         service_tier=field(response, "service_tier"),
         pending=status in ("queued", "in_progress"),
+    )
+
+
+def _web_searches(response: Any) -> int:
+    """Billed web searches: `tool_usage` when the API reports it, else the search calls made."""
+    reported = field(field(response, "tool_usage"), "web_search")
+    if reported is not None:
+        return count(reported, "num_requests")
+    return sum(
+        1
+        for item in field(response, "output") or ()
+        if field(item, "type") == "web_search_call" and field(item, "status") == "completed"
     )
 
 

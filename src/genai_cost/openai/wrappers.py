@@ -72,6 +72,12 @@ class _PricedResponses:
 _priced_responses = _PricedResponses()
 
 
+def forget_priced_responses() -> None:
+    """A fresh instrumentation prices every response again (tests, re-instrumentation)."""
+    global _priced_responses
+    _priced_responses = _PricedResponses()
+
+
 def _response_outcome(response: Any, provider: Provider) -> Outcome:
     return _priced_responses.once(extract.response_outcome(response, provider))
 
