@@ -35,9 +35,8 @@ import genai_cost.mockprovider as mockprovider
 from genai_cost.mockprovider import MockProvider
 from genai_cost.mockprovider.tokens import WORDS
 
-# The shared data folder lives beside the repository: <root>/shared and <root>/main.
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "responses.jsonl"
-needs_realdata = pytest.mark.skipif(not REALDATA.exists(), reason="shared/realdata not present")
+# Real recorded responses, copied into the repository with their attribution (tests/data/README.md).
+REALDATA = Path(__file__).resolve().parents[1] / "data" / "realdata_openai_format.jsonl"
 
 TWELVE_WORDS = " ".join(WORDS[i % len(WORDS)] for i in range(12))
 
@@ -459,7 +458,6 @@ def _records() -> dict[str, dict[str, Any]]:
         return {r["id"]: r for r in map(json.loads, f)}
 
 
-@needs_realdata
 def test_replay_recorded_responses(client: openai.OpenAI) -> None:
     records = _records()
 
