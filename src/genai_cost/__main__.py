@@ -1,0 +1,3 @@
+from genai_cost.cli import main
+
+raise SystemExit(main())

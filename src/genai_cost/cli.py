@@ -1,0 +1,73 @@
+"""The `genai-cost` command: one subcommand per job (`demo` now; `prices` later).
+
+Each subcommand module is imported only when it runs, so the library itself never needs the
+demo's extra dependencies (openai, the OTel SDK, the Prometheus exporter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from genai_cost.version import __version__
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    try:
+        from genai_cost import demo
+    except ImportError as error:
+        print(
+            f"genai-cost demo: missing dependency ({error.name}); install it with: pip install 'genai-cost[demo]'",
+            file=sys.stderr,
+        )
+        return 2
+    return demo.run(port=args.port, serve=args.serve)
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run an offline LLM workload against local mock providers and show its cost",
+        description=(
+            "Start local mock OpenAI, xAI and OpenRouter servers, instrument the openai SDK with "
+            "genai-cost, run a realistic workload (chat, streams, Responses API, embeddings, cache hits, "
+            "reasoning models, an unpriced model and an error), then print cost and tokens per provider "
+            "and model as read back from the Prometheus endpoint. Fully offline; no API key needed."
+        ),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=9464,
+        metavar="PORT",
+        help="port of the Prometheus endpoint on 127.0.0.1 (default: %(default)s; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep serving the metrics endpoint after the run, until Ctrl-C or SIGTERM",
+    )
+    parser.set_defaults(handler=_run_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genai-cost", description="USD cost and token telemetry for LLM calls, on OpenTelemetry."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
