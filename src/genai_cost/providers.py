@@ -38,6 +38,9 @@ PROVIDERS: dict[str, Provider] = {
         Provider("perplexity", "perplexity"),
         Provider("moonshot_ai", "moonshotai"),
         Provider("gcp.gemini", "google", accepts_stream_usage=True),
+        Provider("gcp.vertex_ai", "google"),
+        Provider("anthropic", "anthropic"),
+        Provider("aws.bedrock", "aws"),
         Provider("vllm", None, local=True),
         Provider("ollama", None, local=True),
         Provider("lm_studio", None, local=True),
@@ -62,6 +65,9 @@ _HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("api.perplexity.ai", "perplexity"),
     ("api.moonshot.ai", "moonshot_ai"),
     ("generativelanguage.googleapis.com", "gcp.gemini"),
+    ("aiplatform.googleapis.com", "gcp.vertex_ai"),
+    ("api.anthropic.com", "anthropic"),
+    (".amazonaws.com", "aws.bedrock"),
 )
 # Default ports of local inference servers, recognised only on loopback hosts.
 _LOCAL_PORTS = {11434: "ollama", 1234: "lm_studio", 8000: "vllm"}
@@ -78,17 +84,21 @@ class Endpoint:
     port: int | None  # server.port
 
 
-def _by_host(host: str, port: int | None) -> Provider:
+def _by_host(host: str, port: int | None, default: str) -> Provider:
     for suffix, name in _HOST_SUFFIXES:
         if host == suffix.lstrip(".") or host.endswith(suffix):
             return PROVIDERS[name]
     if host in _LOOPBACK and port in _LOCAL_PORTS:
         return PROVIDERS[_LOCAL_PORTS[port]]
-    return _UNKNOWN_HOST
+    return _UNKNOWN_HOST if default == "openai" else PROVIDERS[default]
 
 
 def detect(base_url: str, default: str = "openai") -> Endpoint:
-    """The endpoint behind a client's base URL. Never raises."""
+    """The endpoint behind a client's base URL. Never raises.
+
+    ``default`` is the provider whose protocol the SDK speaks: what an unknown host (a proxy, a
+    mock, a compatible server) is taken to be.
+    """
     try:
         parts = urlsplit(base_url)
         host = (parts.hostname or "").lower()
@@ -97,21 +107,21 @@ def detect(base_url: str, default: str = "openai") -> Endpoint:
         return Endpoint(PROVIDERS[default], None, None)
     mapped = config.get().provider_map
     name = mapped.get(f"{host}:{port}") or mapped.get(host)
-    provider = PROVIDERS[name] if name else _by_host(host, port)
+    provider = PROVIDERS[name] if name else _by_host(host, port, default)
     return Endpoint(provider, host or None, port)
 
 
-_cache: dict[str, Endpoint] = {}
+_cache: dict[tuple[str, str], Endpoint] = {}
 
 
-def endpoint_for(base_url: object) -> Endpoint:
+def endpoint_for(base_url: object, default: str = "openai") -> Endpoint:
     """`detect` memoised per base URL: clients are few, calls are many."""
-    key = str(base_url)
+    key = (str(base_url), default)
     found = _cache.get(key)
     if found is None:
         if len(_cache) > 1024:  # a process creating clients for ever-new URLs
             _cache.clear()
-        found = _cache[key] = detect(key)
+        found = _cache[key] = detect(key[0], default)
     return found
 
 

@@ -67,3 +67,18 @@ def test_bad_values_warn_once_and_fall_back(caplog: pytest.LogCaptureFixture) ->
 def test_stream_usage_modes() -> None:
     assert config.load({"GENAI_COST_STREAM_USAGE": "OFF"}).stream_usage == "off"
     assert config.load({"GENAI_COST_STREAM_USAGE_HOSTS": "a:1, B"}).stream_usage_hosts == {"a:1", "b"}
+
+
+@pytest.mark.parametrize(
+    ("url", "default", "expected"),
+    [
+        ("https://api.anthropic.com", "anthropic", "anthropic"),
+        ("https://bedrock-runtime.us-east-1.amazonaws.com", "anthropic", "aws.bedrock"),
+        ("https://us-central1-aiplatform.googleapis.com/v1", "gcp.gemini", "gcp.vertex_ai"),
+        ("http://127.0.0.1:40123", "anthropic", "anthropic"),  # unknown host: the SDK's own protocol
+        ("http://127.0.0.1:40123", "openai", "openai"),
+    ],
+)
+def test_unknown_hosts_take_the_sdk_default(url: str, default: str, expected: str) -> None:
+    assert providers.detect(url, default).provider.name == expected
+    assert providers.endpoint_for(url, default).provider.name == expected
