@@ -91,13 +91,15 @@ def test_baggage_reaches_span_and_allow_listed_counter_labels(
     [(labels, value)] = series(instrumented, names.METRIC_COST).items()
     assert attribution_of(labels) == {"tenant.id": "acme", "feature": "search"}  # user.id: span only
     assert math.isclose(value, cost(1000, 100), rel_tol=1e-9)
-    tokens = {dict(k)[names.TOKEN_TYPE]: (attribution_of(k), v) for k, v in series(instrumented, names.METRIC_TOKENS).items()}
+    tokens = {
+        dict(k)[names.TOKEN_TYPE]: (attribution_of(k), v) for k, v in series(instrumented, names.METRIC_TOKENS).items()
+    }
     assert tokens["input"] == ({"tenant.id": "acme", "feature": "search"}, 1000)
     assert tokens["output"] == ({"tenant.id": "acme", "feature": "search"}, 100)
     # The semconv histograms keep their semconv attributes only.
-    for attrs_, _ in instrumented.metrics()[names.METRIC_TOKEN_USAGE] + instrumented.metrics()[
-        names.METRIC_OPERATION_DURATION
-    ]:
+    for attrs_, _ in (
+        instrumented.metrics()[names.METRIC_TOKEN_USAGE] + instrumented.metrics()[names.METRIC_OPERATION_DURATION]
+    ):
         assert not {"tenant.id", "feature", "user.id"} & attrs_.keys()
 
 
@@ -164,7 +166,9 @@ async def test_api_async_streams_keep_the_attribution_of_their_start(
     assert chunks
     [span] = instrumented.finished()
     assert span.attributes["tenant"] == "acme"
-    assert cost_by_attribution(instrumented) == {frozenset({("tenant", "acme")}): pytest.approx(cost(500, 20), rel=1e-9)}
+    assert cost_by_attribution(instrumented) == {
+        frozenset({("tenant", "acme")}): pytest.approx(cost(500, 20), rel=1e-9)
+    }
 
 
 def test_cap_through_the_sdk_other_on_metrics_real_value_on_spans(

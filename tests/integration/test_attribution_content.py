@@ -55,8 +55,12 @@ def test_chat_content_with_span_only(client: Any, instrumented: Pipeline) -> Non
     assert names.CONTENT_TRUNCATED not in attrs
 
 
-async def test_async_stream_content(mock_openai: MockProvider, monkeypatch: pytest.MonkeyPatch, instrumented: Pipeline) -> None:
-    set_env(monkeypatch, **env_map(mock_openai, "openai"), OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="span_only")
+async def test_async_stream_content(
+    mock_openai: MockProvider, monkeypatch: pytest.MonkeyPatch, instrumented: Pipeline
+) -> None:
+    set_env(
+        monkeypatch, **env_map(mock_openai, "openai"), OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="span_only"
+    )
     c = openai.AsyncOpenAI(base_url=mock_openai.base_url, max_retries=0)
     stream = await c.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])

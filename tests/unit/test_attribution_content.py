@@ -19,7 +19,11 @@ def test_messages_json_is_the_semconv_shape() -> None:
     assert not truncated
     assert json.loads(text) == [
         {"role": "user", "parts": [{"type": "text", "content": "What is 10 + 5?"}]},
-        {"role": "assistant", "parts": [{"type": "text", "content": "15"}, {"type": "tool_call"}], "finish_reason": "stop"},
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "15"}, {"type": "tool_call"}],
+            "finish_reason": "stop",
+        },
     ]
 
 
