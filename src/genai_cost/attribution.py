@@ -161,6 +161,15 @@ def _entered(scope: dict[str, str | None]) -> attributes:
     return fresh
 
 
+def _baggage_value(value: object) -> str:
+    # OTel Python's W3C propagator keeps an entry's properties in its value ("acme;ttl=60"); the
+    # value is what comes before them. (It has already percent-decoded the value, so a `;` the
+    # sender encoded as %3B also ends it here.)
+    if value is None:
+        return ""
+    return str(value).partition(";")[0].strip()
+
+
 def current(baggage_keys: Sequence[str]) -> dict[str, str] | None:
     """The attribution of a call starting now: allow-listed baggage, then `attributes` scopes."""
     ctx = otel_context.get_current()
@@ -169,7 +178,11 @@ def current(baggage_keys: Sequence[str]) -> dict[str, str] | None:
     if baggage_keys:
         entries = baggage.get_all(ctx)
         if entries:
-            found = {key: str(entries[key]) for key in baggage_keys if entries.get(key) not in (None, "")}
+            found = {}
+            for key in baggage_keys:
+                value = _baggage_value(entries.get(key))
+                if value:
+                    found[key] = value
     if scope:
         found = {} if found is None else found
         for key, value in scope.items():

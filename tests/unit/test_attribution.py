@@ -255,3 +255,14 @@ def test_guard_without_labels_or_values() -> None:
     assert LabelGuard((), 10).labels({"tenant.id": "acme"}) == ()
     assert LabelGuard(("tenant.id",), 10).labels(None) == ("",)
     assert LabelGuard(("tenant.id",), 10).labels({"other": "x"}) == ("",)
+
+
+def test_baggage_properties_are_not_part_of_the_value() -> None:
+    from opentelemetry.baggage.propagation import W3CBaggagePropagator
+
+    ctx = W3CBaggagePropagator().extract({"baggage": "tenant.id=acme%20corp;ttl=60,feature=search;p"})
+    token = otel_context.attach(ctx)
+    try:
+        assert current(("tenant.id", "feature")) == {"tenant.id": "acme corp", "feature": "search"}
+    finally:
+        otel_context.detach(token)
