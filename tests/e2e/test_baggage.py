@@ -46,7 +46,8 @@ class Request:
 
 REQUESTS = [
     Request("/answer", 1000, 100, "tenant.id=acme,user.id=u-1001,feature=search,session.id=zzz",
-            {"tenant.id": "acme", "user.id": "u-1001", "feature": "search"}, {"tenant_id": "acme", "feature": "search"}),
+            {"tenant.id": "acme", "user.id": "u-1001", "feature": "search"},
+            {"tenant_id": "acme", "feature": "search"}),
     Request("/answer", 2000, 200, "tenant.id=globex,user.id=u-2002,feature=search",
             {"tenant.id": "globex", "user.id": "u-2002", "feature": "search"},
             {"tenant_id": "globex", "feature": "search"}),
@@ -173,7 +174,8 @@ def test_counters_are_split_by_the_allow_listed_labels(run: Run) -> None:
 
 
 def test_label_names_are_prometheus_names_and_user_id_stays_off_metrics(run: Run) -> None:
-    for series in ("gen_ai_client_cost_usd_total", "gen_ai_client_tokens_total", "gen_ai_client_cost_savings_usd_total"):
+    counters = ("gen_ai_client_cost_usd_total", "gen_ai_client_tokens_total", "gen_ai_client_cost_savings_usd_total")
+    for series in counters:
         names = set().union(*run.scrape.label_names(series))
         assert {"tenant_id", "feature"} <= names
         assert not {"user_id", "user.id", "session_id"} & names
