@@ -119,6 +119,13 @@ class attributes:  # noqa: N801 - used like a function: `with genai_cost.attribu
             self._scope = {}
         self._tokens: list[object] = []
 
+    @classmethod
+    def _of(cls, scope: dict[str, str | None]) -> attributes:
+        """A fresh object for an already cleaned scope (one per call of a decorated function)."""
+        fresh = cls.__new__(cls)
+        fresh._scope, fresh._tokens = scope, []
+        return fresh
+
     def __enter__(self) -> attributes:
         outer: _Scope = otel_context.get_value(_CONTEXT_KEY) or {}  # type: ignore[assignment]
         self._tokens.append(otel_context.attach(otel_context.set_value(_CONTEXT_KEY, {**outer, **self._scope})))
@@ -142,23 +149,17 @@ class attributes:  # noqa: N801 - used like a function: `with genai_cost.attribu
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with _entered(scope):
+                with attributes._of(scope):
                     return await func(*args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _entered(scope):
+            with attributes._of(scope):
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
-
-
-def _entered(scope: dict[str, str | None]) -> attributes:
-    fresh = attributes.__new__(attributes)
-    fresh._scope, fresh._tokens = scope, []
-    return fresh
 
 
 def _baggage_value(value: object) -> str:
