@@ -223,3 +223,14 @@ def test_cap_holds_for_ten_thousand_tenants_in_the_exported_metrics(monkeypatch:
     assert math.isclose(sum(by_tenant.values()), 10_000 * cost(1000, 100), rel_tol=1e-9)
     assert len(points[names.METRIC_TOKENS]) == 101 * 5
     assert points[names.METRIC_ATTRIBUTION_OVERFLOW] == [({names.ATTRIBUTION_LABEL: "tenant.id"}, 9_900)]
+
+
+def test_unpriced_calls_are_attributed_too(env: Any, mock_openai: MockProvider, instrumented: Pipeline) -> None:
+    env(GENAI_COST_METRIC_LABELS="tenant")
+    client = openai.OpenAI(base_url=mock_openai.base_url, max_retries=0)
+    with genai_cost.attributes(tenant="acme"):
+        client.chat.completions.create(model="acme-internal-7b", messages=USER)
+    [(labels, calls)] = series(instrumented, names.METRIC_UNPRICED).items()
+    assert dict(labels)["tenant"] == "acme" and dict(labels)[names.UNPRICED_REASON] == "unknown_model"
+    assert calls == 1
+    assert names.METRIC_COST not in instrumented.metrics()  # never a $0 series
