@@ -17,6 +17,12 @@ logger = logging.getLogger("genai_cost")
 ENV_PROVIDER_MAP = "GENAI_COST_PROVIDER_MAP"
 ENV_STREAM_USAGE = "GENAI_COST_STREAM_USAGE"
 ENV_STREAM_USAGE_HOSTS = "GENAI_COST_STREAM_USAGE_HOSTS"
+# Attribution (who spent it) and content capture.
+ENV_BAGGAGE_KEYS = "GENAI_COST_BAGGAGE_KEYS"
+ENV_METRIC_LABELS = "GENAI_COST_METRIC_LABELS"
+ENV_LABEL_LIMIT = "GENAI_COST_LABEL_LIMIT"
+ENV_CAPTURE_MAX_LENGTH = "GENAI_COST_CAPTURE_MAX_LENGTH"
+ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"  # the standard opt-in
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
@@ -30,6 +36,15 @@ class Config:
     stream_usage: str = "auto"
     # extra "host" or "host:port" entries that get the usage request in auto mode
     stream_usage_hosts: frozenset[str] = frozenset()
+    # Baggage entries copied onto spans (and, if also in metric_labels, onto the counters).
+    baggage_keys: tuple[str, ...] = ()
+    # Attribution keys (from baggage or genai_cost.attributes) that become counter labels.
+    metric_labels: tuple[str, ...] = ()
+    # Distinct values a metric label keeps before new values are recorded as "_other".
+    label_limit: int = 100
+    # Prompt and completion text on spans: only with the standard opt-in, at most this many characters.
+    capture_content: bool = False
+    capture_max_length: int = 2000
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -54,6 +69,64 @@ def _parse_hosts(raw: str) -> frozenset[str]:
     return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
+def _parse_keys(name: str, raw: str) -> tuple[str, ...]:
+    from genai_cost.attribution import key_problem
+
+    keys: list[str] = []
+    for key in filter(None, (part.strip() for part in raw.split(","))):
+        problem = key_problem(key)
+        if problem:
+            _warn(name, key, problem)
+        elif key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def _parse_metric_labels(raw: str) -> tuple[str, ...]:
+    from genai_cost.attribution import label_problem, prometheus_label
+
+    labels: list[str] = []
+    for key in _parse_keys(ENV_METRIC_LABELS, raw):
+        problem = label_problem(key)
+        taken = [other for other in labels if prometheus_label(other) == prometheus_label(key)]
+        if problem:
+            _warn(ENV_METRIC_LABELS, key, problem)
+        elif taken:
+            _warn(ENV_METRIC_LABELS, key, f"same Prometheus label {prometheus_label(key)!r} as {taken[0]!r}")
+        else:
+            labels.append(key)
+    return tuple(labels)
+
+
+def _parse_positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        _warn(name, raw, f"expected a positive integer; using {default}")
+        return default
+    return value
+
+
+# Values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT (opentelemetry-util-genai's, plus the
+# legacy boolean of earlier instrumentations). genai-cost writes content on spans, never as events.
+_CAPTURE_ON_SPANS = frozenset({"span_only", "span_and_event", "true"})
+_CAPTURE_OFF = frozenset({"", "no_content", "event_only", "false"})
+
+
+def _parse_capture_content(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _CAPTURE_ON_SPANS:
+        return True
+    if value not in _CAPTURE_OFF:
+        _warn(ENV_CAPTURE_CONTENT, raw, "expected NO_CONTENT, SPAN_ONLY, EVENT_ONLY or SPAN_AND_EVENT; not capturing")
+    return False
+
+
 def load(environ: Mapping[str, str] | None = None) -> Config:
     """Build a Config from the environment (or the mapping given), warning about bad values."""
     from genai_cost.providers import KNOWN_PROVIDERS
@@ -67,6 +140,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         provider_map=_parse_provider_map(env.get(ENV_PROVIDER_MAP, ""), KNOWN_PROVIDERS),
         stream_usage=stream_usage,
         stream_usage_hosts=_parse_hosts(env.get(ENV_STREAM_USAGE_HOSTS, "")),
+        baggage_keys=_parse_keys(ENV_BAGGAGE_KEYS, env.get(ENV_BAGGAGE_KEYS, "")),
+        metric_labels=_parse_metric_labels(env.get(ENV_METRIC_LABELS, "")),
+        label_limit=_parse_positive_int(env, ENV_LABEL_LIMIT, Config.label_limit),
+        capture_content=_parse_capture_content(env.get(ENV_CAPTURE_CONTENT, "")),
+        capture_max_length=_parse_positive_int(env, ENV_CAPTURE_MAX_LENGTH, Config.capture_max_length),
     )
 
 

@@ -107,3 +107,20 @@ UNPRICED_INVALID_USAGE = "invalid_usage"  # usage the price calculation rejects 
 
 # --- our own scope ---------------------------------------------------------------------------
 SCOPE_NAME = "genai_cost"
+
+# --- attribution: who spent it ---------------------------------------------------------------
+# Attribution keys (baggage keys, genai_cost.attributes keys) are span attribute names as given and,
+# when allow-listed, counter attribute names that Prometheus shows with `.` and `-` as `_`.
+OTHER_VALUE = "_other"  # counter label value of attribution values past GENAI_COST_LABEL_LIMIT
+METRIC_ATTRIBUTION_OVERFLOW = "genai_cost.attribution.overflow"  # -> genai_cost_attribution_overflow_total
+ATTRIBUTION_LABEL = "genai_cost.label"  # which attribution label overflowed (-> genai_cost_label)
+# Attribution keys may not shadow these (span attribute prefixes and Prometheus label names).
+RESERVED_KEY_PREFIXES = ("gen_ai.", "genai_cost.", "server.", "error.", "service.", "telemetry.", "otel.")
+RESERVED_LABEL_PREFIXES = ("gen_ai_", "genai_cost_", "otel_", "__")
+RESERVED_LABELS = frozenset({"job", "instance", "le", "quantile", "error_type", "server_address", "server_port"})
+
+# --- content capture (opt-in: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT) --------------------
+INPUT_MESSAGES = "gen_ai.input.messages"
+OUTPUT_MESSAGES = "gen_ai.output.messages"
+SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+CONTENT_TRUNCATED = "genai_cost.content.truncated"  # content was cut at GENAI_COST_CAPTURE_MAX_LENGTH

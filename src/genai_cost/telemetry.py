@@ -7,10 +7,15 @@ histograms, the cost and token counters) happens here, once, the same way for ev
 The histograms are recorded synchronously (they are what the OTel SDK aggregates best). The
 counters only ever add, so they are summed in-process under a lock and reported by observable
 counters at collection time: exact under threads, and nearly free on the request path.
+
+Attribution (see `genai_cost.attribution`) is resolved once per call, at its start: the span gets
+every attribution attribute, the counters the allow-listed labels after the cardinality guard, as a
+tuple in the counter key; label dicts are built once per key, at collection time.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -23,14 +28,16 @@ from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation, get_meter
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 
-from genai_cost import names
+from genai_cost import attribution, config, content, names
 from genai_cost.pricing import Price, PriceBook
 from genai_cost.providers import Endpoint
 from genai_cost.usage import Usage
 from genai_cost.version import __version__
 
-# Counter labels: (operation, provider, request model, response model).
-_LabelKey = tuple[str, str, str, str]
+logger = logging.getLogger("genai_cost")
+
+# Counter labels: (operation, provider, request model, response model, attribution label values).
+_LabelKey = tuple[str, str, str, str, tuple[str, ...]]
 
 _TOKEN_TYPES = (
     names.TOKEN_INPUT,
@@ -91,14 +98,37 @@ class _Totals:
             return [(k, list(v)) for k, v in self.sums.items()], list(self.unpriced.items())
 
 
-def _labels(key: _LabelKey) -> dict[str, str]:
-    operation, provider, request_model, response_model = key
-    return {
+def _labels(key: _LabelKey, attribution_keys: Sequence[str]) -> dict[str, str]:
+    operation, provider, request_model, response_model, values = key
+    labels = {
         names.OPERATION_NAME: operation,
         names.PROVIDER_NAME: provider,
         names.REQUEST_MODEL: request_model,
         names.RESPONSE_MODEL: response_model,
     }
+    for name, value in zip(attribution_keys, values, strict=False):
+        if value:  # no value: no label, as Prometheus reads an empty one
+            labels[name] = value
+    return labels
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """What genai-cost's configuration says about every call, resolved once."""
+
+    baggage_keys: tuple[str, ...]
+    guard: attribution.LabelGuard
+    capture_content: bool
+    capture_max_length: int
+
+    @classmethod
+    def from_config(cls, cfg: config.Config) -> _Settings:
+        return cls(
+            cfg.baggage_keys,
+            attribution.LabelGuard(cfg.metric_labels, cfg.label_limit),
+            cfg.capture_content,
+            cfg.capture_max_length,
+        )
 
 
 class Telemetry:
@@ -112,6 +142,7 @@ class Telemetry:
         self.prices = PriceBook()
         self.totals = _Totals()
         self._label_cache: dict[_LabelKey, dict[str, str]] = {}
+        self._settings: _Settings | None = None  # read at the first call, like the rest of the config
         self._histogram_attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.duration = meter.create_histogram(
             names.METRIC_OPERATION_DURATION,
@@ -134,16 +165,29 @@ class Telemetry:
              "Tokens used by GenAI calls, by gen_ai.token.type."),
             (names.METRIC_UNPRICED, self._observe_unpriced, names.UNIT_CALL,
              "GenAI calls that could not be priced, by reason."),
+            (names.METRIC_ATTRIBUTION_OVERFLOW, self._observe_overflow, names.UNIT_CALL,
+             "GenAI calls whose attribution label value was counted as _other (label past its cap)."),
         )  # fmt: skip
         for name, callback, unit, description in counters:
             meter.create_observable_counter(name, [callback], unit=unit, description=description)
 
+    @property
+    def settings(self) -> _Settings:
+        settings = self._settings
+        if settings is None:
+            settings = self._settings = _Settings.from_config(config.get())
+        return settings
+
     def start(self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False) -> Call:
+        settings = self.settings
         model = request_model or ""
+        found = attribution.current(settings.baggage_keys)
         attributes: dict[str, Any] = {
             names.OPERATION_NAME: operation,
             names.PROVIDER_NAME: endpoint.provider.name,
         }
+        if found:
+            attributes.update(found)
         if request_model:
             attributes[names.REQUEST_MODEL] = request_model
         if endpoint.address:
@@ -155,7 +199,7 @@ class Telemetry:
         span = self.tracer.start_span(
             f"{operation} {model}" if model else operation, kind=SpanKind.CLIENT, attributes=attributes
         )
-        return Call(self, span, operation, endpoint, model)
+        return Call(self, span, operation, endpoint, model, settings.guard.labels(found), settings.capture_content)
 
     # --- helpers used by Call; cached so the hot path builds no dicts ----------------------------
     def histogram_attributes(
@@ -187,7 +231,7 @@ class Telemetry:
     def _labels(self, key: _LabelKey) -> dict[str, str]:
         labels = self._label_cache.get(key)
         if labels is None:
-            labels = self._label_cache[key] = _labels(key)
+            labels = self._label_cache[key] = _labels(key, self.settings.guard.keys)
         return labels
 
     def _observe_cost(self, options: CallbackOptions) -> Iterable[Observation]:
@@ -211,18 +255,38 @@ class Telemetry:
         _, unpriced = self.totals.snapshot()
         return [Observation(n, {**self._labels(key), names.UNPRICED_REASON: reason}) for (key, reason), n in unpriced]
 
+    def _observe_overflow(self, options: CallbackOptions) -> Iterable[Observation]:
+        if self._settings is None:
+            return []
+        return [Observation(n, {names.ATTRIBUTION_LABEL: key}) for key, n in self._settings.guard.overflows()]
+
 
 class Call:
     """One GenAI call in flight: ends exactly once, by `finish` or `fail`."""
 
-    __slots__ = ("telemetry", "span", "operation", "endpoint", "request_model", "started", "done", "_token")
+    __slots__ = (
+        "telemetry", "span", "operation", "endpoint", "request_model", "labels", "captures_content",
+        "started", "done", "_token",
+    )  # fmt: skip
 
-    def __init__(self, telemetry: Telemetry, span: trace.Span, operation: str, endpoint: Endpoint, request_model: str):
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        span: trace.Span,
+        operation: str,
+        endpoint: Endpoint,
+        request_model: str,
+        labels: tuple[str, ...] = (),
+        captures_content: bool = False,
+    ):
         self.telemetry = telemetry
         self.span = span
         self.operation = operation
         self.endpoint = endpoint
         self.request_model = request_model
+        self.labels = labels  # attribution label values of the counters, after the guard
+        # The user opted in to prompt and completion text (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).
+        self.captures_content = captures_content
         self.started = time.perf_counter()
         self.done = False
         self._token: object | None = None
@@ -243,7 +307,7 @@ class Call:
         telemetry = self.telemetry
         elapsed = time.perf_counter() - self.started
         response_model = outcome.response_model or ""
-        key = (self.operation, self.endpoint.provider.name, self.request_model, response_model)
+        key = (self.operation, self.endpoint.provider.name, self.request_model, response_model, self.labels)
         attributes: dict[str, Any] = {}
         if response_model:
             attributes[names.RESPONSE_MODEL] = response_model
@@ -269,6 +333,40 @@ class Call:
         span = self.span
         span.set_attributes(attributes)
         span.end()
+
+    def record_content(
+        self,
+        input_messages: Sequence[content.Message] | None = None,
+        output_messages: Sequence[content.Message] | None = None,
+        system_instructions: Sequence[content.Part] | None = None,
+    ) -> None:
+        """The content-capture hook every provider module calls (openai, anthropic, google-genai).
+
+        Call it only when `self.captures_content` is true, so that nothing is built for users who
+        did not opt in: with the request's messages when the call starts, and with the response's
+        messages before `finish` (for a stream, when it ends). Provider modules only translate their
+        SDK's messages into `content.Message`s; this writes `gen_ai.input.messages`,
+        `gen_ai.output.messages` and `gen_ai.system_instructions` as semconv JSON, each cut to
+        GENAI_COST_CAPTURE_MAX_LENGTH characters of text (`genai_cost.content.truncated` says so).
+        Never raises.
+        """
+        if not self.captures_content or self.done:
+            return
+        try:
+            limit = self.telemetry.settings.capture_max_length
+            written: list[tuple[str, tuple[str, bool]]] = []
+            if input_messages:
+                written.append((names.INPUT_MESSAGES, content.messages_json(input_messages, limit)))
+            if output_messages:
+                written.append((names.OUTPUT_MESSAGES, content.messages_json(output_messages, limit)))
+            if system_instructions:
+                written.append((names.SYSTEM_INSTRUCTIONS, content.parts_json(system_instructions, limit)))
+            for attribute, (text, truncated) in written:
+                self.span.set_attribute(attribute, text)
+                if truncated:
+                    self.span.set_attribute(names.CONTENT_TRUNCATED, True)
+        except Exception:
+            logger.debug("genai-cost: could not record content", exc_info=True)
 
     def fail(self, error: BaseException) -> None:
         if self.done:

@@ -20,6 +20,7 @@ from openai._response import APIResponse, AsyncAPIResponse
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from genai_cost import names, providers
+from genai_cost.content import Message, Part
 from genai_cost.openai import extract
 from genai_cost.providers import Provider
 from genai_cost.streams import Accumulator, AsyncStream, SyncStream
@@ -38,11 +39,23 @@ class Api:
     outcome: Callable[[Any, Provider], Outcome]
     accumulator: Callable[[Provider, bool], Accumulator] | None = None
     asks_stream_usage: bool = False  # chat-style streams report usage only when asked
+    # Opt-in content capture: the request's (input messages, system instructions), the response's
+    # output messages, and whether a stream's text comes from chat-style chunks.
+    request_content: Callable[[Mapping[str, Any]], tuple[list[Message], list[Part]]] | None = None
+    response_content: Callable[[Any], list[Message]] | None = None
+    stream_text: bool = False
 
 
-CHAT = Api(names.OP_CHAT, extract.chat_outcome, extract.ChatStreamAccumulator, asks_stream_usage=True)
+_CHAT_CONTENT: dict[str, Any] = dict(
+    request_content=extract.chat_request_content, response_content=extract.chat_response_content, stream_text=True
+)
+CHAT = Api(names.OP_CHAT, extract.chat_outcome, extract.ChatStreamAccumulator, asks_stream_usage=True, **_CHAT_CONTENT)
 TEXT_COMPLETION = Api(
-    names.OP_TEXT_COMPLETION, extract.chat_outcome, extract.ChatStreamAccumulator, asks_stream_usage=True
+    names.OP_TEXT_COMPLETION,
+    extract.chat_outcome,
+    extract.ChatStreamAccumulator,
+    asks_stream_usage=True,
+    **_CHAT_CONTENT,
 )
 
 
@@ -87,7 +100,13 @@ class _ResponsesStream(extract.ResponsesStreamAccumulator):
         return _priced_responses.once(super().outcome())
 
 
-RESPONSES = Api(names.OP_CHAT, _response_outcome, lambda provider, _hide: _ResponsesStream(provider))
+RESPONSES = Api(
+    names.OP_CHAT,
+    _response_outcome,
+    lambda provider, _hide: _ResponsesStream(provider),
+    request_content=extract.responses_request_content,
+    response_content=extract.responses_response_content,
+)
 EMBEDDINGS = Api(names.OP_EMBEDDINGS, extract.embeddings_outcome)
 
 # (module, "Class.method", api, is_async)
@@ -158,6 +177,8 @@ def _start(
         stream = kwargs.get("stream") is True
         model = kwargs.get("model")
         call = telemetry.start(api.operation, endpoint, model if isinstance(model, str) else None, stream)
+        if call.captures_content and api.request_content is not None:
+            _record_request(call, api, kwargs)
         hide = False
         if stream and api.asks_stream_usage and not _is_raw(kwargs) and providers.wants_stream_usage(endpoint):
             kwargs, hide = _ask_stream_usage(kwargs)
@@ -189,7 +210,24 @@ def _fail(call: Call, error: BaseException) -> None:
         logger.debug("genai-cost: could not record a failed call", exc_info=True)
 
 
+def _record_request(call: Call, api: Api, kwargs: Mapping[str, Any]) -> None:
+    try:
+        messages, system = api.request_content(kwargs)  # type: ignore[misc]
+        call.record_content(input_messages=messages, system_instructions=system)
+    except Exception:
+        logger.debug("genai-cost: could not read request content", exc_info=True)
+
+
+def _record_response(call: Call, api: Api, parsed: Any) -> None:
+    try:
+        call.record_content(output_messages=api.response_content(parsed))  # type: ignore[misc]
+    except Exception:
+        logger.debug("genai-cost: could not read response content", exc_info=True)
+
+
 def _finish(call: Call, api: Api, parsed: Any) -> None:
+    if call.captures_content and api.response_content is not None:
+        _record_response(call, api, parsed)
     try:
         call.finish(api.outcome(parsed, call.endpoint.provider))
     except Exception:
@@ -221,9 +259,36 @@ def _on_result(result: Any, call: Call, api: Api, hide: bool) -> Any:
 def _proxy_stream(stream: Any, call: Call, api: Api, hide: bool) -> Any:
     provider = call.endpoint.provider
     accumulator = api.accumulator(provider, hide) if api.accumulator else _NoStreamUsage()
+    if call.captures_content:
+        accumulator = _CapturingAccumulator(accumulator, call, api)
     if isinstance(stream, openai.AsyncStream):
         return AsyncStream(stream, call, accumulator)
     return SyncStream(stream, call, accumulator)
+
+
+class _CapturingAccumulator:
+    """Collects a stream's output for the opt-in content capture; `inner` does the rest."""
+
+    def __init__(self, inner: Accumulator, call: Call, api: Api) -> None:
+        self.inner = inner
+        self.call = call
+        self.api = api
+        self.text = extract.ChatStreamText() if api.stream_text else None
+
+    def add(self, item: Any) -> bool:
+        if self.text is not None:
+            try:
+                self.text.add(item)
+            except Exception:  # never at the cost of the usage the inner accumulator reads
+                logger.debug("genai-cost: could not read stream content", exc_info=True)
+        return self.inner.add(item)
+
+    def outcome(self) -> Outcome:
+        if self.text is not None:
+            self.call.record_content(output_messages=self.text.messages())
+        elif getattr(self.inner, "response", None) is not None:
+            _record_response(self.call, self.api, self.inner.response)  # type: ignore[attr-defined]
+        return self.inner.outcome()
 
 
 class _NoStreamUsage:

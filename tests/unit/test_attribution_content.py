@@ -1,0 +1,98 @@
+"""Content capture: semconv JSON, truncation, and pure reading of openai request/response shapes."""
+
+from __future__ import annotations
+
+import json
+
+from genai_cost.content import Message, Part, messages_json, parts_json
+from genai_cost.openai import extract
+
+
+def test_messages_json_is_the_semconv_shape() -> None:
+    text, truncated = messages_json(
+        [
+            Message.text("user", "What is 10 + 5?"),
+            Message("assistant", (Part("text", "15"), Part("tool_call")), "stop"),
+        ],
+        100,
+    )
+    assert not truncated
+    assert json.loads(text) == [
+        {"role": "user", "parts": [{"type": "text", "content": "What is 10 + 5?"}]},
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "15"}, {"type": "tool_call"}],
+            "finish_reason": "stop",
+        },
+    ]
+
+
+def test_budget_is_shared_by_all_text_of_an_attribute() -> None:
+    text, truncated = messages_json([Message.text("system", "abcdef"), Message.text("user", "ghijkl")], 8)
+    assert truncated
+    assert [m["parts"][0]["content"] for m in json.loads(text)] == ["abcdef", "gh"]
+    text, truncated = parts_json([Part("text", "x" * 10)], 10)
+    assert not truncated and json.loads(text) == [{"type": "text", "content": "x" * 10}]
+
+
+def test_chat_request_content() -> None:
+    messages, system = extract.chat_request_content(
+        {
+            "model": "gpt-4o-mini",
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": [{"type": "text", "text": "Hi"}, {"type": "image_url", "image_url": {}}]},
+            ],
+            "extra_headers": {"Authorization": "Bearer never-read"},
+        }
+    )
+    assert system == []
+    assert messages == [
+        Message("system", (Part("text", "Be brief."),)),
+        Message("user", (Part("text", "Hi"), Part("image_url"))),
+    ]
+    assert extract.chat_request_content({"prompt": "Once upon"}) == ([Message.text("user", "Once upon")], [])
+
+
+def test_responses_request_content() -> None:
+    messages, system = extract.responses_request_content({"input": "Write a line.", "instructions": "Rhyme."})
+    assert messages == [Message.text("user", "Write a line.")]
+    assert system == [Part("text", "Rhyme.")]
+    items = [{"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}]
+    assert extract.responses_request_content({"input": items}) == ([Message("user", (Part("text", "Hello"),))], [])
+
+
+def test_chat_response_content_and_stream_text() -> None:
+    completion = {
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "15"}},
+            {"index": 1, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None,
+                                                                   "tool_calls": [{"id": "c1"}]}},
+        ]
+    }  # fmt: skip
+    assert extract.chat_response_content(completion) == [
+        Message("assistant", (Part("text", "15"),), "stop"),
+        Message("assistant", (Part("tool_call"),), "tool_calls"),
+    ]
+    stream = extract.ChatStreamText()
+    for chunk in (
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "1"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "5"}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 3}},
+    ):
+        stream.add(chunk)
+    assert stream.messages() == [Message.text("assistant", "15", "stop")]
+
+
+def test_responses_response_content() -> None:
+    response = {
+        "status": "completed",
+        "output": [
+            {"type": "reasoning", "summary": []},
+            {"type": "function_call", "name": "lookup"},
+            {"type": "message", "content": [{"type": "output_text", "text": "Done."}]},
+        ],
+    }
+    assert extract.responses_response_content(response) == [
+        Message("assistant", (Part("tool_call"), Part("text", "Done.")), "completed")
+    ]
