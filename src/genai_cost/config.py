@@ -20,6 +20,9 @@ ENV_STREAM_USAGE_HOSTS = "GENAI_COST_STREAM_USAGE_HOSTS"
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
+ENV_ANTHROPIC_SDK_SPANS = "GENAI_COST_ANTHROPIC_SDK_SPANS"
+ANTHROPIC_SDK_SPANS_MODES = ("off", "child")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -30,6 +33,9 @@ class Config:
     stream_usage: str = "auto"
     # extra "host" or "host:port" entries that get the usage request in auto mode
     stream_usage_hosts: frozenset[str] = frozenset()
+    # anthropic 2.x traces its own calls: off (default) leaves genai-cost's span the only one per call;
+    # child keeps the SDK's span as a child of ours, without token counts (they are on ours, once).
+    anthropic_sdk_spans: str = "off"
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -63,10 +69,15 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     if stream_usage not in STREAM_USAGE_MODES:
         _warn(ENV_STREAM_USAGE, stream_usage, f"expected one of {', '.join(STREAM_USAGE_MODES)}; using auto")
         stream_usage = "auto"
+    sdk_spans = env.get(ENV_ANTHROPIC_SDK_SPANS, "off").strip().lower() or "off"
+    if sdk_spans not in ANTHROPIC_SDK_SPANS_MODES:
+        _warn(ENV_ANTHROPIC_SDK_SPANS, sdk_spans, f"expected one of {', '.join(ANTHROPIC_SDK_SPANS_MODES)}; using off")
+        sdk_spans = "off"
     return Config(
         provider_map=_parse_provider_map(env.get(ENV_PROVIDER_MAP, ""), KNOWN_PROVIDERS),
         stream_usage=stream_usage,
         stream_usage_hosts=_parse_hosts(env.get(ENV_STREAM_USAGE_HOSTS, "")),
+        anthropic_sdk_spans=sdk_spans,
     )
 
 

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from .anthropic_api import ANTHROPIC_FORMAT
 from .core import (
     JsonReply,
     MockRequest,
@@ -48,6 +49,7 @@ from .tokens import FLAVORS
 # Every flavor implemented so far speaks the OpenAI wire format; Anthropic and Gemini
 # flavors will map to their own WireFormat here.
 _FORMATS: dict[str, WireFormat] = {flavor: OPENAI_FORMAT for flavor in FLAVORS}
+_FORMATS["anthropic"] = ANTHROPIC_FORMAT
 
 # Credentials never enter the request log.
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
