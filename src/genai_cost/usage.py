@@ -32,9 +32,8 @@ class Usage:
 
     def plus(self, other: Usage) -> Usage:
         """The usage of two sampling steps billed for one call (e.g. Anthropic compaction iterations)."""
-        cost = None if self.provider_cost is None and other.provider_cost is None else (
-            (self.provider_cost or 0.0) + (other.provider_cost or 0.0)
-        )
+        both_unknown = self.provider_cost is None and other.provider_cost is None
+        cost = None if both_unknown else (self.provider_cost or 0.0) + (other.provider_cost or 0.0)
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,

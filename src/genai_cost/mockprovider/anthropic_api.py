@@ -14,7 +14,8 @@ Usage (see :mod:`.tokens` for the base formula; Anthropic reports input WITHOUT 
   cache read; ``input_tokens = prompt - read - write``;
 - output: ``min(max_tokens, 12)`` words, one token each; with ``thinking`` enabled or adaptive, also
   ``2 * words`` thinking tokens, inside ``output_tokens`` and in ``output_tokens_details``;
-- a ``web_search_*`` server tool in ``tools`` makes one web search (``server_tool_use``).
+- a ``web_search_*`` server tool in ``tools`` makes one web search (``server_tool_use``);
+- ``output_config.format`` (structured output) makes the text ``{"answer": "<the words>"}``.
 
 Streams: ``message_start`` carries the input and cache counts with ``output_tokens: 1``, the final
 ``message_delta`` the cumulative totals. Controls under ``"mock"``: ``usage`` (the usage object, as
@@ -109,6 +110,11 @@ def _searches(body: dict[str, Any]) -> int:
     return int(any(isinstance(t, dict) and str(t.get("type", "")).startswith("web_search") for t in tools or ()))
 
 
+def _wants_json(body: dict[str, Any]) -> bool:
+    config = body.get("output_config")
+    return isinstance(config, dict) and isinstance(config.get("format"), dict)
+
+
 def _word_count(body: dict[str, Any]) -> int:
     value = body.get("max_tokens")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -145,7 +151,10 @@ def _message_body(req: MockRequest, state: ServerState) -> tuple[dict[str, Any],
     override = req.mock.get("usage")
     usage = override if isinstance(override, dict) else fmt.usage(counts)
     thinking = " ".join(output_words(counts.thinking_tokens)) if counts.thinking_tokens else None
-    content = fmt.content_blocks(" ".join(words), thinking, bool(counts.web_searches))
+    text = " ".join(words)
+    if _wants_json(req.body):  # structured output (messages.parse): an object with the reply as "answer"
+        text = json.dumps({"answer": text})
+    content = fmt.content_blocks(text, thinking, bool(counts.web_searches))
     body = fmt.message(id=state.ids.next("msg_mock_"), model=req.model, content=content, usage=usage)
     return body, counts, words
 
