@@ -250,7 +250,8 @@ class MockProvider:
     """A deterministic local LLM provider speaking the OpenAI wire format.
 
     ``flavor`` selects provider quirks of the usage objects: ``"openai"`` (default),
-    ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`).
+    ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`); ``"anthropic"`` speaks
+    the Anthropic Messages wire format instead (see :mod:`.anthropic_api`).
     ``records_path`` names a realdata-format JSONL file for ``mock.replay``.
     ``timeout_delay_s`` is how long ``timeout`` requests wait before answering.
 
