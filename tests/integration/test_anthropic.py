@@ -425,3 +425,32 @@ def test_raw_response_priced_when_parsed(client: anthropic.Anthropic, instrument
     assert message.usage.output_tokens == 3
     attrs = only_span(instrumented).attributes
     assert close(attrs[names.USAGE_COST], cost(SONNET_45, **{"in": USER_TOKENS, "out": 3}))
+
+
+def test_streaming_response_stream_priced_when_read(client: anthropic.Anthropic, instrumented: Pipeline) -> None:
+    with client.messages.with_streaming_response.create(
+        model=MODEL, max_tokens=12, messages=USER, stream=True, extra_body=stream_body()
+    ) as response:
+        assert response.http_response.status_code == 200
+        events = [event.type for event in response.parse()]
+    assert events[-1] == "message_stop"
+    assert_stream_span(instrumented)
+
+
+def test_raw_response_priced_even_if_never_parsed(client: anthropic.Anthropic, instrumented: Pipeline) -> None:
+    raw = client.messages.with_raw_response.create(model=MODEL, max_tokens=3, messages=USER)
+    assert raw.http_response.json()["usage"]["output_tokens"] == 3
+    attrs = only_span(instrumented).attributes
+    assert close(attrs[names.USAGE_COST], cost(SONNET_45, **{"in": USER_TOKENS, "out": 3}))
+
+
+def test_streaming_response_never_parsed_is_unpriced_no_usage(
+    client: anthropic.Anthropic, instrumented: Pipeline
+) -> None:
+    with client.messages.with_streaming_response.create(model=MODEL, max_tokens=3, messages=USER) as response:
+        assert response.http_response.status_code == 200
+        del response
+    gc.collect()
+    span = only_span(instrumented)
+    assert span.attributes[names.UNPRICED_REASON] == names.UNPRICED_NO_USAGE
+    assert counter(instrumented, names.METRIC_UNPRICED, **{names.UNPRICED_REASON: names.UNPRICED_NO_USAGE}) == 1

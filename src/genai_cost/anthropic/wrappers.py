@@ -160,11 +160,19 @@ def _on_result(result: Any, call: Call, api: Api) -> Any:
         if isinstance(result, AsyncAPIResponse):
             return _AsyncRawResponse(result, call, api)
         if isinstance(result, APIResponse):
+            if _is_read(result):  # with_raw_response: parse() is cached, the app gets the same object
+                _finish(call, lambda: api.outcome(result.parse()))
+                return result
             return _RawResponse(result, call, api)
         _finish(call, lambda: api.outcome(result))
     except Exception:
         logger.debug("genai-cost: could not read a result", exc_info=True)
     return result
+
+
+def _is_read(response: APIResponse[Any]) -> bool:
+    """A raw response whose whole body is already here (not a stream, not with_streaming_response)."""
+    return not getattr(response, "_is_sse_stream", True) and getattr(response.http_response, "is_closed", False)
 
 
 class _NoUsage:
