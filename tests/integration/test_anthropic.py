@@ -24,6 +24,8 @@ from genai_cost.anthropic import AnthropicCostInstrumentor
 from genai_cost.mockprovider import MockProvider
 from tests.conftest import Pipeline, set_env
 
+# The SDK warns about retired model names; recorded and test calls use them on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
 M = 1_000_000
 SONNET_45 = {"in": 3.0, "read": 0.3, "write_5m": 3.75, "write_1h": 6.0, "out": 15.0}
 HAIKU_45 = {"in": 1.0, "out": 5.0}

@@ -169,19 +169,7 @@ def create_message(req: MockRequest, state: ServerState, _: re.Match[str]) -> Re
         return JsonReply(200, body)
     chunks = req.mock.get("chunks")
     chunks = chunks if isinstance(chunks, int) and not isinstance(chunks, bool) and chunks > 0 else None
-    final = body["usage"]
-    start_usage = {**final, "output_tokens": 1}
-    start_usage.pop("output_tokens_details", None)
-    start_usage.pop("server_tool_use", None)
-    delta = req.mock.get("delta_usage")
-    if not isinstance(delta, dict):
-        delta = {"output_tokens": final.get("output_tokens", 0)}
-        if not isinstance(req.mock.get("usage"), dict):  # the current API repeats the totals
-            for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
-                delta[name] = final[name]
-            for name in ("output_tokens_details", "server_tool_use"):
-                if name in final:
-                    delta[name] = final[name]
+    start_usage, delta = _stream_usages(req, body["usage"])
     thinking = output_words(counts.thinking_tokens)
     events = fmt.stream_events(
         id=body["id"],
@@ -192,6 +180,21 @@ def create_message(req: MockRequest, state: ServerState, _: re.Match[str]) -> Re
         delta_usage=delta,
     )
     return StreamReply(SseEvent(data, event=name) for name, data in events)
+
+
+def _stream_usages(req: MockRequest, final: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """message_start's usage (1 output token so far) and the final message_delta's (cumulative)."""
+    start = {k: v for k, v in final.items() if k not in ("output_tokens_details", "server_tool_use")}
+    start["output_tokens"] = 1
+    delta = req.mock.get("delta_usage")
+    if isinstance(delta, dict):
+        return start, delta
+    delta = {"output_tokens": final.get("output_tokens", 0)}
+    if not isinstance(req.mock.get("usage"), dict):  # the current API repeats the other totals too
+        names = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        delta.update({name: final[name] for name in names})
+        delta.update({k: v for k, v in final.items() if k in ("output_tokens_details", "server_tool_use")})
+    return start, delta
 
 
 def count_tokens(req: MockRequest, state: ServerState, _: re.Match[str]) -> Reply:
@@ -239,7 +242,7 @@ def _batch_result(item: Any, req: MockRequest, state: ServerState) -> dict[str, 
         error = fmt.error_body(400, "params: messages and model are required")
         return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
     inner = MockRequest("POST", req.path, "/messages", {}, req.headers, {**params, "stream": False})
-    body, _counts_, _words = _message_body(inner, state)
+    body = _message_body(inner, state)[0]
     if body["usage"] is not None and "mock" not in params:
         body["usage"]["service_tier"] = "batch"
     return {"custom_id": custom_id, "result": {"type": "succeeded", "message": body}}
