@@ -282,9 +282,9 @@ class Call:
         """Add the parts of a call billed beside its main usage, each priced at its own model's rates."""
         prices, tier = self.telemetry.prices, _tier(outcome.service_tier)
         for model, extra in outcome.extra_usage:
-            extra_price = prices.price(
-                self.endpoint.provider, model or outcome.response_model, extra, tier, self.request_model
-            )
+            # A part run by another model is priced at that model only, never at the call's as a fallback.
+            fallback = None if model else self.request_model
+            extra_price = prices.price(self.endpoint.provider, model or outcome.response_model, extra, tier, fallback)
             usage, price = usage.plus(extra), price.plus(extra_price)
         return usage, price
 
