@@ -26,6 +26,9 @@ ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"  # th
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
+ENV_ANTHROPIC_SDK_SPANS = "GENAI_COST_ANTHROPIC_SDK_SPANS"
+ANTHROPIC_SDK_SPANS_MODES = ("off", "child")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -45,6 +48,9 @@ class Config:
     # Prompt and completion text on spans: only with the standard opt-in, at most this many characters.
     capture_content: bool = False
     capture_max_length: int = 2000
+    # anthropic 2.x traces its own calls: off (default) leaves genai-cost's span the only one per call;
+    # child keeps the SDK's span as a child of ours, without token counts (they are on ours, once).
+    anthropic_sdk_spans: str = "off"
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -136,6 +142,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     if stream_usage not in STREAM_USAGE_MODES:
         _warn(ENV_STREAM_USAGE, stream_usage, f"expected one of {', '.join(STREAM_USAGE_MODES)}; using auto")
         stream_usage = "auto"
+    sdk_spans = env.get(ENV_ANTHROPIC_SDK_SPANS, "off").strip().lower() or "off"
+    if sdk_spans not in ANTHROPIC_SDK_SPANS_MODES:
+        _warn(ENV_ANTHROPIC_SDK_SPANS, sdk_spans, f"expected one of {', '.join(ANTHROPIC_SDK_SPANS_MODES)}; using off")
+        sdk_spans = "off"
     return Config(
         provider_map=_parse_provider_map(env.get(ENV_PROVIDER_MAP, ""), KNOWN_PROVIDERS),
         stream_usage=stream_usage,
@@ -145,6 +155,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         label_limit=_parse_positive_int(env, ENV_LABEL_LIMIT, Config.label_limit),
         capture_content=_parse_capture_content(env.get(ENV_CAPTURE_CONTENT, "")),
         capture_max_length=_parse_positive_int(env, ENV_CAPTURE_MAX_LENGTH, Config.capture_max_length),
+        anthropic_sdk_spans=sdk_spans,
     )
 
 

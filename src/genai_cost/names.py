@@ -42,6 +42,7 @@ OP_CHAT = "chat"
 OP_EMBEDDINGS = "embeddings"
 OP_TEXT_COMPLETION = "text_completion"
 OP_GENERATE_CONTENT = "generate_content"
+OP_COUNT_TOKENS = "count_tokens"  # not billed: a span with the counted input tokens, never priced
 
 # --- metrics ---------------------------------------------------------------------------------
 # Prometheus names follow from name + unit: "usd" (lower case) gives `..._usd_total`; units in

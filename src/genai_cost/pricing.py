@@ -26,6 +26,7 @@ logger = logging.getLogger("genai_cost")
 
 SOURCE_BUNDLED = "bundled"
 SOURCE_PROVIDER = "provider"
+SOURCE_MIXED = "mixed"  # parts of one call priced from different sources
 
 
 @dataclass(slots=True)
@@ -35,6 +36,15 @@ class Price:
     source: str | None = None
     entry: str | None = None  # the price entry used, "provider/model"
     unpriced_reason: str | None = None
+
+    def plus(self, other: Price) -> Price:
+        """Two parts of one call: unpriced if either is, never a partial sum."""
+        if self.cost is None:
+            return self
+        if other.cost is None:
+            return other
+        source = self.source if self.source == other.source else SOURCE_MIXED
+        return Price(self.cost + other.cost, self.savings + other.savings, source, self.entry)
 
 
 @dataclass(slots=True)
@@ -156,7 +166,7 @@ def _resolve_entry(prices_id: str, model_ref: str, tier: str | None, now: dateti
     from genai_prices.data_snapshot import get_snapshot
 
     provider, model = get_snapshot().find_provider_model(model_ref, None, prices_id, None)
-    context = {"service_tier": tier} if tier else None
+    context = _TIER_CONTEXTS.get(tier, {"service_tier": tier}) if tier else None
     model_price = model.get_prices(now, context)
     thresholds = sorted({t.start for value in vars(model_price).values() if _is_tiered(value) for t in value.tiers})
     return _Entry(
@@ -169,6 +179,10 @@ def _resolve_entry(prices_id: str, model_ref: str, tier: str | None, now: dateti
         context=context,
         timestamp=now,
     )
+
+
+# Tiers genai-prices keys by something other than `service_tier`.
+_TIER_CONTEXTS = {"batch": {"processing": "batch"}}
 
 
 def _is_tiered(value: object) -> bool:

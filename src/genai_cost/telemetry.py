@@ -58,6 +58,10 @@ class Outcome:
     finish_reasons: Sequence[str] | None = None
     service_tier: str | None = None  # the tier the provider says it served
     pending: bool = False  # usage comes later (a queued background response): not unpriced
+    # Usage billed beside `usage` within the same call, each at its own model (None: the response model),
+    # e.g. Anthropic compaction and advisor iterations that the top-level usage leaves out.
+    extra_usage: Sequence[tuple[str | None, Usage]] = ()
+    billable: bool = True  # False: counted tokens of a request that is not billed (token counting)
 
 
 class _Totals:
@@ -316,7 +320,9 @@ class Call:
         if outcome.finish_reasons:
             attributes[names.RESPONSE_FINISH_REASONS] = tuple(outcome.finish_reasons)
         usage = outcome.usage
-        if usage is None:
+        if usage is not None and not outcome.billable:
+            attributes[names.USAGE_INPUT_TOKENS] = usage.input_tokens
+        elif usage is None:
             if not outcome.pending:
                 attributes[names.UNPRICED_REASON] = names.UNPRICED_NO_USAGE
                 telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
@@ -324,6 +330,8 @@ class Call:
             price = telemetry.prices.price(
                 self.endpoint.provider, outcome.response_model, usage, _tier(outcome.service_tier), self.request_model
             )
+            if outcome.extra_usage:
+                usage, price = self._with_extra_usage(outcome, usage, price)
             _usage_attributes(attributes, usage, price, outcome.service_tier)
             telemetry.totals.add(key, usage, price)
             hist = telemetry.histogram_attributes
@@ -367,6 +375,16 @@ class Call:
                     self.span.set_attribute(names.CONTENT_TRUNCATED, True)
         except Exception:
             logger.debug("genai-cost: could not record content", exc_info=True)
+
+    def _with_extra_usage(self, outcome: Outcome, usage: Usage, price: Price) -> tuple[Usage, Price]:
+        """Add the parts of a call billed beside its main usage, each priced at its own model's rates."""
+        prices, tier = self.telemetry.prices, _tier(outcome.service_tier)
+        for model, extra in outcome.extra_usage:
+            # A part run by another model is priced at that model only, never at the call's as a fallback.
+            fallback = None if model else self.request_model
+            extra_price = prices.price(self.endpoint.provider, model or outcome.response_model, extra, tier, fallback)
+            usage, price = usage.plus(extra), price.plus(extra_price)
+        return usage, price
 
     def fail(self, error: BaseException) -> None:
         if self.done:

@@ -30,6 +30,23 @@ class Usage:
     def cache_write_5m_tokens(self) -> int:
         return self.cache_write_tokens - self.cache_write_1h_tokens
 
+    def plus(self, other: Usage) -> Usage:
+        """The usage of two sampling steps billed for one call (e.g. Anthropic compaction iterations)."""
+        both_unknown = self.provider_cost is None and other.provider_cost is None
+        cost = None if both_unknown else (self.provider_cost or 0.0) + (other.provider_cost or 0.0)
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_write_1h_tokens + other.cache_write_1h_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+            self.input_audio_tokens + other.input_audio_tokens,
+            self.output_audio_tokens + other.output_audio_tokens,
+            self.web_searches + other.web_searches,
+            cost,
+        )
+
     def is_consistent(self) -> bool:
         """Subsets within their totals and nothing negative: what a price calculation can trust."""
         return (

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from .anthropic_api import ANTHROPIC_FORMAT
 from .core import (
     JsonReply,
     MockRequest,
@@ -48,6 +49,7 @@ from .tokens import FLAVORS
 # Every flavor implemented so far speaks the OpenAI wire format; Anthropic and Gemini
 # flavors will map to their own WireFormat here.
 _FORMATS: dict[str, WireFormat] = {flavor: OPENAI_FORMAT for flavor in FLAVORS}
+_FORMATS["anthropic"] = ANTHROPIC_FORMAT
 
 # Credentials never enter the request log.
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
@@ -248,7 +250,8 @@ class MockProvider:
     """A deterministic local LLM provider speaking the OpenAI wire format.
 
     ``flavor`` selects provider quirks of the usage objects: ``"openai"`` (default),
-    ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`).
+    ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`); ``"anthropic"`` speaks
+    the Anthropic Messages wire format instead (see :mod:`.anthropic_api`).
     ``records_path`` names a realdata-format JSONL file for ``mock.replay``.
     ``timeout_delay_s`` is how long ``timeout`` requests wait before answering.
 

@@ -68,7 +68,7 @@ WORDS: tuple[str, ...] = tuple("mock reply with a fixed number of plain words fo
 
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "deepseek-reasoner")
 
-FLAVORS = ("openai", "x_ai", "openrouter", "deepseek")
+FLAVORS = ("openai", "x_ai", "openrouter", "deepseek", "anthropic")
 
 
 def content_text(content: Any) -> str:
@@ -156,6 +156,13 @@ class PromptCache:
         if not seen or prompt_tokens < CACHE_MIN_TOKENS:
             return 0
         return min((prompt_tokens // CACHE_BLOCK_TOKENS) * CACHE_BLOCK_TOKENS, prompt_tokens)
+
+    def remember(self, text: str) -> bool:
+        """Record ``text``; True when it was seen before (explicit caches, e.g. Anthropic's)."""
+        with self._lock:
+            seen = text in self._seen
+            self._seen.add(text)
+        return seen
 
     def clear(self) -> None:
         with self._lock:
