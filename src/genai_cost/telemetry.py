@@ -51,6 +51,10 @@ class Outcome:
     finish_reasons: Sequence[str] | None = None
     service_tier: str | None = None  # the tier the provider says it served
     pending: bool = False  # usage comes later (a queued background response): not unpriced
+    # One logical call that made several billed requests (e.g. Gemini automatic function calling):
+    # each request's usage, priced one by one so each gets its own long-context band; `usage` is
+    # their sum.
+    parts: Sequence[Usage] | None = None
 
 
 class _Totals:
@@ -257,9 +261,13 @@ class Call:
                 attributes[names.UNPRICED_REASON] = names.UNPRICED_NO_USAGE
                 telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
         else:
-            price = telemetry.prices.price(
-                self.endpoint.provider, outcome.response_model, usage, _tier(outcome.service_tier), self.request_model
-            )
+            tier = _tier(outcome.service_tier)
+            if outcome.parts:
+                price = _price_parts(telemetry.prices, self, outcome, tier)
+            else:
+                price = telemetry.prices.price(
+                    self.endpoint.provider, outcome.response_model, usage, tier, self.request_model
+                )
             _usage_attributes(attributes, usage, price, outcome.service_tier)
             telemetry.totals.add(key, usage, price)
             hist = telemetry.histogram_attributes
@@ -270,18 +278,34 @@ class Call:
         span.set_attributes(attributes)
         span.end()
 
-    def fail(self, error: BaseException) -> None:
+    def fail(self, error: BaseException, error_type: str | None = None) -> None:
+        """End with an error; `error_type` overrides `error_type_of(error)` (SDKs with their own status)."""
         if self.done:
             return
         self.done = True
         elapsed = time.perf_counter() - self.started
-        error_type = error_type_of(error)
+        error_type = error_type or error_type_of(error)
         attrs = self.telemetry.histogram_attributes(self, "", (names.ERROR_TYPE, error_type))
         self.telemetry.duration.record(elapsed, attrs)
         span = self.span
         span.set_attribute(names.ERROR_TYPE, error_type)
         span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         span.end()
+
+
+def _price_parts(prices: PriceBook, call: Call, outcome: Outcome, tier: str | None) -> Price:
+    """Several requests of one call priced one by one, then added; unpriced if any part is."""
+    total: Price | None = None
+    for part in outcome.parts or ():
+        price = prices.price(call.endpoint.provider, outcome.response_model, part, tier, call.request_model)
+        if price.cost is None:
+            return price
+        if total is None:
+            total = price
+        else:
+            total.cost = (total.cost or 0.0) + price.cost
+            total.savings += price.savings
+    return total if total is not None else Price(None, unpriced_reason=names.UNPRICED_NO_USAGE)
 
 
 _INPUT = (names.TOKEN_TYPE, names.TOKEN_INPUT)
