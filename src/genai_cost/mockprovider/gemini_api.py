@@ -321,9 +321,10 @@ ROUTES = (
 # --- replay of recorded Gemini / Vertex AI bodies ------------------------------------------------
 
 
-def _names_for_int_enums(value: Any) -> Any:
+def enums_by_name(value: Any) -> Any:
+    """Integer-encoded Vertex AI enums (finishReason, modality, trafficType) replaced by their names."""
     if isinstance(value, list):
-        return [_names_for_int_enums(v) for v in value]
+        return [enums_by_name(v) for v in value]
     if not isinstance(value, dict):
         return value
     out = {}
@@ -332,7 +333,7 @@ def _names_for_int_enums(value: Any) -> Any:
         if names is not None and isinstance(item, int) and not isinstance(item, bool) and 0 <= item < len(names):
             out[key] = names[item]
         else:
-            out[key] = _names_for_int_enums(item)
+            out[key] = enums_by_name(item)
     return out
 
 
@@ -348,7 +349,7 @@ def replay(req: MockRequest, record: Any) -> Reply:
         except ValueError:
             parsed = None  # an SSE body: sent as recorded
     if parsed is not None and not wants_ints:
-        fixed = _names_for_int_enums(parsed)
+        fixed = enums_by_name(parsed)
         if fixed != parsed:
             parsed = fixed
             body = json.dumps(fixed)
