@@ -278,13 +278,12 @@ class Call:
         span.set_attributes(attributes)
         span.end()
 
-    def fail(self, error: BaseException, error_type: str | None = None) -> None:
-        """End with an error; `error_type` overrides `error_type_of(error)` (SDKs with their own status)."""
+    def fail(self, error: BaseException) -> None:
         if self.done:
             return
         self.done = True
         elapsed = time.perf_counter() - self.started
-        error_type = error_type or error_type_of(error)
+        error_type = error_type_of(error)
         attrs = self.telemetry.histogram_attributes(self, "", (names.ERROR_TYPE, error_type))
         self.telemetry.duration.record(elapsed, attrs)
         span = self.span
@@ -346,6 +345,9 @@ def error_type_of(error: BaseException) -> str:
     status = getattr(error, "status_code", None)
     if isinstance(status, int):
         return str(status)
+    code = getattr(error, "code", None)  # google-genai's APIError keeps the HTTP status in `code`
+    if isinstance(code, int) and not isinstance(code, bool) and hasattr(error, "response"):
+        return str(code)
     cls = type(error)
     if cls.__module__ == "builtins":
         return cls.__qualname__

@@ -66,7 +66,9 @@ GENERATE: dict[str, tuple[int, int, int, int, int, str, list[str], str | None]] 
 
 def test_every_generate_record_is_covered() -> None:
     generate = {
-        rid for rid, r in RECORDS.items() if r["api"] in ("generateContent", "streamGenerateContent") and r["status"] == 200
+        rid
+        for rid, r in RECORDS.items()
+        if r["api"] in ("generateContent", "streamGenerateContent") and r["status"] == 200
     }
     assert generate == set(GENERATE)
 
@@ -124,7 +126,8 @@ def test_embed_usage_metadata_and_vertex_statistics() -> None:
 
 
 def test_malformed_counts_are_zero_and_nothing_raises() -> None:
-    usage = extract.usage_from_metadata({"promptTokenCount": "x", "candidatesTokenCount": None, "thoughtsTokenCount": 3})
+    metadata = {"promptTokenCount": "x", "candidatesTokenCount": None, "thoughtsTokenCount": 3}
+    usage = extract.usage_from_metadata(metadata)
     assert usage == Usage(input_tokens=0, output_tokens=3, reasoning_tokens=3)
 
 

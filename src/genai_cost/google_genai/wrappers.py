@@ -201,16 +201,9 @@ def _start(telemetry: Telemetry, instance: Any, kwargs: dict[str, Any], operatio
         return None
 
 
-def _error_type(error: BaseException) -> str | None:
-    code = getattr(error, "code", None)
-    if type(error).__module__.startswith("google.genai") and isinstance(code, int) and not isinstance(code, bool):
-        return str(code)  # google.genai.errors.APIError: the HTTP status
-    return None
-
-
 def _fail(call: Call, error: BaseException) -> None:
     try:
-        call.fail(error, _error_type(error))
+        call.fail(error)
     except Exception:
         logger.debug("genai-cost: could not record a failed call", exc_info=True)
 

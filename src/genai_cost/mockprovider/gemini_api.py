@@ -191,7 +191,12 @@ def _function_call(body: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     for tool in body.get("tools") or ():
         for declaration in (tool.get("functionDeclarations") or ()) if isinstance(tool, dict) else ():
-            schema = declaration.get("parameters") or declaration.get("parametersJsonSchema") or {}
+            schema = (
+                declaration.get("parameters")
+                or declaration.get("parametersJsonSchema")
+                or declaration.get("parameters_json_schema")  # as google-genai sends it for Python functions
+                or {}
+            )
             properties = schema.get("properties") or {}
             args = {
                 name: _SAMPLE_ARGS.get(str(prop.get("type", "STRING")).upper(), "mock")
