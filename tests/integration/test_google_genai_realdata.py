@@ -36,7 +36,8 @@ RECORDS = {r["id"]: r for r in (json.loads(line) for line in DATA.read_text(enco
 
 M = 1_000_000
 # USD per million tokens, genai-prices 0.2.3, provider "google"
-FLASH_25_IN, FLASH_25_CACHED, FLASH_25_OUT, FLASH_25_AUDIO_IN = 0.30, 0.03, 2.50, 1.00  # gemini-2.5-flash
+FLASH_25_IN, FLASH_25_CACHED, FLASH_25_OUT = 0.30, 0.03, 2.50  # gemini-2.5-flash
+FLASH_25_AUDIO_IN, FLASH_25_AUDIO_CACHED = 1.00, 0.10  # gemini-2.5-flash audio input, audio cache read
 PRO_25_IN, PRO_25_OUT = 1.25, 10.0  # gemini-2.5-pro, up to 200k input tokens
 PRO_3_IN, PRO_3_OUT = 2.0, 12.0  # gemini-3-pro-preview, up to 200k input tokens
 FLASH_20_IN, FLASH_20_OUT = 0.10, 0.40  # gemini-2.0-flash (gemini-2.0-flash-001 matches it)
@@ -65,12 +66,16 @@ GENERATE: dict[str, Expect] = {
         ((3520 - 3512) * FLASH_25_IN + 3512 * FLASH_25_CACHED + 44 * FLASH_25_OUT) / M, "google/gemini-2.5-flash",
         cache_read=3512, savings=3512 * (FLASH_25_IN - FLASH_25_CACHED) / M,
     ),
-    # 334 uncached prompt tokens, 36 of them audio (1917 audio in the prompt, 1881 cached); the
-    # cached audio tokens are priced with the other cache reads.
+    # 17713 prompt tokens: 334 uncached (36 of them audio), 17379 cached (1881 of them audio: 1917
+    # audio tokens in the prompt, 1881 in cacheTokensDetails). Audio has its own input and
+    # cache-read prices; the savings compare each cached token with its own uncached price.
     "gemini-2.5-flash-video-implicit-cache": Expect(
         17713, 68 + 821, 821,
-        ((334 - 36) * FLASH_25_IN + 36 * FLASH_25_AUDIO_IN + 17379 * FLASH_25_CACHED + 889 * FLASH_25_OUT) / M,
-        "google/gemini-2.5-flash", cache_read=17379, savings=17379 * (FLASH_25_IN - FLASH_25_CACHED) / M,
+        ((334 - 36) * FLASH_25_IN + 36 * FLASH_25_AUDIO_IN + (17379 - 1881) * FLASH_25_CACHED
+         + 1881 * FLASH_25_AUDIO_CACHED + 889 * FLASH_25_OUT) / M,
+        "google/gemini-2.5-flash", cache_read=17379,
+        savings=((17379 - 1881) * (FLASH_25_IN - FLASH_25_CACHED) + 1881 * (FLASH_25_AUDIO_IN - FLASH_25_AUDIO_CACHED))
+        / M,
     ),
     "gemini-2.5-flash-implicit-cache": Expect(
         859, 28, 0, ((859 - 594) * FLASH_25_IN + 594 * FLASH_25_CACHED + 28 * FLASH_25_OUT) / M,

@@ -11,8 +11,8 @@ Gemini's usage metadata, normalised as DESIGN.md says:
   context, file search) is billed as input but is not part of it, so input = prompt + tool use;
 - `candidates_token_count` excludes `thoughts_token_count`, which is billed as output, so
   output = candidates + thoughts and reasoning = thoughts;
-- audio prompt tokens have their own price: the uncached ones are reported as input audio (the
-  cached ones stay in the cache-read count, priced at the cache-read rate).
+- audio prompt tokens have their own prices: the uncached ones are input audio, the cached ones
+  (`cache_tokens_details`, AUDIO) the audio part of the cache reads.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def usage_from_metadata(metadata: Any) -> Usage | None:
         cache_read_tokens=_count(metadata, "cached_content_token_count", "cachedContentTokenCount"),
         reasoning_tokens=thoughts,
         input_audio_tokens=max(audio - cached_audio, 0),
+        cache_audio_read_tokens=cached_audio,
     )
 
 
@@ -149,6 +150,7 @@ def add_usages(usages: Iterable[Usage]) -> Usage:
         total.cache_write_1h_tokens += u.cache_write_1h_tokens
         total.reasoning_tokens += u.reasoning_tokens
         total.input_audio_tokens += u.input_audio_tokens
+        total.cache_audio_read_tokens += u.cache_audio_read_tokens
         total.output_audio_tokens += u.output_audio_tokens
         total.web_searches += u.web_searches
     return total
