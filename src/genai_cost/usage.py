@@ -22,10 +22,10 @@ class Usage:
     cache_write_1h_tokens: int = 0
     reasoning_tokens: int = 0
     input_audio_tokens: int = 0  # uncached audio input (cached audio is in cache_audio_read_tokens)
-    cache_audio_read_tokens: int = 0  # the audio part of cache_read_tokens (Gemini prices it apart)
     output_audio_tokens: int = 0
     web_searches: int = 0
     provider_cost: float | None = None  # USD, when the response itself carries the cost
+    cache_audio_read_tokens: int = 0  # the audio part of cache_read_tokens (Gemini prices it apart)
 
     @property
     def cache_write_5m_tokens(self) -> int:

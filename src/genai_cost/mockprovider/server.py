@@ -46,8 +46,7 @@ from .openai_api import OPENAI_FORMAT
 from .replay import Record, load_records, replay_reply
 from .tokens import FLAVORS
 
-# Every flavor implemented so far speaks the OpenAI wire format; Anthropic and Gemini
-# flavors will map to their own WireFormat here.
+# Flavors speak the OpenAI wire format unless mapped to their own WireFormat below.
 _FORMATS: dict[str, WireFormat] = {flavor: OPENAI_FORMAT for flavor in FLAVORS}
 # Gemini Developer API and Vertex AI (their usage differs only in Vertex's trafficType).
 _FORMATS.update(gemini=GEMINI_FORMAT, vertex=GEMINI_FORMAT)
