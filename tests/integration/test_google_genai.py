@@ -322,6 +322,17 @@ def test_vertex_generate_and_stream(vertex: genai.Client, vertex_mock: MockProvi
     assert close(counter(instrumented, names.METRIC_COST, **{names.PROVIDER_NAME: "gcp.vertex_ai"}), 2 * expected)
 
 
+def test_vertex_express_mode(vertex_mock: MockProvider, instrumented: Pipeline) -> None:
+    """Vertex AI with an API key (express mode): no project in the path, still gcp.vertex_ai."""
+    options = types.HttpOptions(base_url=vertex_mock.root_url)
+    express = genai.Client(vertexai=True, api_key="test-key", http_options=options)
+    express.models.generate_content(model="gemini-2.0-flash", contents=HELLO)
+    assert vertex_mock.requests[-1].path == "/v1beta1/publishers/google/models/gemini-2.0-flash:generateContent"
+    span = only_span(instrumented)
+    assert span.attributes[names.PROVIDER_NAME] == "gcp.vertex_ai"
+    assert close(span.attributes[names.USAGE_COST], (HELLO_PROMPT * FLASH20_IN + 12 * FLASH20_OUT) / M)
+
+
 # --- automatic function calling: several HTTP requests in one SDK call ---------------------------
 
 CALLS: list[str] = []
@@ -401,6 +412,44 @@ async def test_async_streamed_automatic_function_calling(
     async for _ in stream:
         pass
     assert_afc_span(instrumented, gemini_mock)
+
+
+# --- automatic continuation: the SDK resumes a cut-off generation with more HTTP requests ----------
+
+HOPS_USAGE = [metadata(prompt=150_000, candidates=100), metadata(prompt=150_000, candidates=900, cached=149_760)]
+# Each hop is its own request: each is priced in its own band (150,000 <= 200,000: base rates).
+HOPS_COST = ((150_000 * PRO_IN + 100 * PRO_OUT) + ((150_000 - 149_760) * PRO_IN + 149_760 * PRO_CACHED
+                                                   + 900 * PRO_OUT)) / M  # fmt: skip
+
+
+def continued(usage: Any) -> types.GenerateContentConfig:
+    mock = {"usage": usage, "continuation": 1}
+    return types.GenerateContentConfig(http_options=types.HttpOptions(extra_body={"mock": mock}))
+
+
+def test_automatic_continuation_prices_every_hop(
+    client: genai.Client, gemini_mock: MockProvider, instrumented: Pipeline
+) -> None:
+    response = client.models.generate_content(model="gemini-2.5-pro", contents=HELLO, config=continued(HOPS_USAGE))
+    hops = [r.body for r in gemini_mock.requests]
+    assert len(hops) == 2 and "continuationToken" not in hops[0] and hops[1]["continuationToken"]
+    assert response.usage_metadata.prompt_token_count == 300_000  # the SDK merges the hops' usage
+    span = only_span(instrumented)
+    assert usage_of(span) == (300_000, 1000, 149_760, 0)
+    assert close(span.attributes[names.USAGE_COST], HOPS_COST)  # not the > 200k rate of the sum
+    assert span.attributes[names.RESPONSE_FINISH_REASONS] == ("stop",)
+
+
+def test_streamed_automatic_continuation(
+    client: genai.Client, gemini_mock: MockProvider, instrumented: Pipeline
+) -> None:
+    chunks = list(client.models.generate_content_stream(model="gemini-2.5-pro", contents=HELLO,
+                                                        config=continued(HOPS_USAGE)))  # fmt: skip
+    assert len(gemini_mock.requests) == 2
+    assert chunks[-1].usage_metadata.prompt_token_count == 300_000  # the SDK's running total over hops
+    span = only_span(instrumented)
+    assert usage_of(span) == (300_000, 1000, 149_760, 0)
+    assert close(span.attributes[names.USAGE_COST], HOPS_COST)
 
 
 # --- long-context price tiers -----------------------------------------------------------------

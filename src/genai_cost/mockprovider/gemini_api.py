@@ -27,10 +27,16 @@ Function calling
     each declared parameter filled by type (STRING ``"mock"``, INTEGER 1, NUMBER 1.5, BOOLEAN
     true), so the SDK's automatic function calling answers it and asks again.
 
+Automatic continuation
+    With ``mock.continuation: k`` the first k requests stop with ``finishReason: CONTINUATION``
+    and a ``continuationToken``; the SDK sends the request again with the token (one more HTTP
+    request per hop) until a hop ends with ``STOP``.
+
 Controls in the body under ``"mock"`` (google-genai: ``HttpOptions(extra_body={"mock": ...})``):
 ``usage`` (a ``usageMetadata`` object returned as is; or a list of them, the n-th used for the
-request whose contents hold n ``functionResponse`` turns: one per automatic-function-calling
-step), ``chunks`` (number of stream chunks). Errors, timeouts and replay are handled by the
+n-th request of one SDK call: n = the ``functionResponse`` turns in the contents (automatic
+function calling) plus the continuation hops so far), ``chunks`` (number of stream chunks),
+``continuation`` (see above). Errors, timeouts and replay are handled by the
 server; replaying a recorded JSON-array stream to an SSE request re-frames each array item as one
 event, and integer-encoded enums (Vertex ``$alt=json;enum-encoding=int``) are sent by name unless
 the request asks for integers: the same message in the encoding the client asked for.
@@ -38,6 +44,7 @@ the request asks for integers: the same message in the encoding the client asked
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -168,11 +175,29 @@ def _afc_step(body: Mapping[str, Any]) -> int:
     )
 
 
+def _hop(body: Mapping[str, Any]) -> int:
+    """The continuation hop a request resumes (0 for a first request): its token is "hop-<n>"."""
+    token = body.get("continuationToken")
+    try:
+        return int(base64.b64decode(token).decode().removeprefix("hop-")) if isinstance(token, str) else 0
+    except ValueError:
+        return 0
+
+
+def _continuation_token(req: MockRequest) -> str | None:
+    """The token to resume from, while ``mock.continuation`` hops remain."""
+    hops = req.mock.get("continuation")
+    hop = _hop(req.body)
+    if isinstance(hops, int) and not isinstance(hops, bool) and hop < hops:
+        return base64.b64encode(f"hop-{hop + 1}".encode()).decode()
+    return None
+
+
 def _forced_usage(req: MockRequest) -> tuple[bool, dict[str, Any] | None]:
-    """(forced?, usage): ``mock.usage`` as given, or the entry for this function-calling step."""
+    """(forced?, usage): ``mock.usage`` as given, or the entry for this request of the SDK call."""
     forced = req.mock.get("usage")
     if isinstance(forced, list) and forced:
-        return True, forced[min(_afc_step(req.body), len(forced) - 1)]
+        return True, forced[min(_afc_step(req.body) + _hop(req.body), len(forced) - 1)]
     if isinstance(forced, dict):
         return True, forced
     return False, None
@@ -211,7 +236,10 @@ def _response(
 ) -> dict[str, Any]:
     candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
     if finish:
-        candidate["finishReason"] = finish
+        token = _continuation_token(req)
+        candidate["finishReason"] = "CONTINUATION" if token else finish
+        if token:
+            candidate["continuationToken"] = token
     body: dict[str, Any] = {"candidates": [candidate]}
     if usage is not None:
         body["usageMetadata"] = usage
