@@ -126,13 +126,11 @@ def embed_usage(response: Any) -> Usage | None:
     metadata = _get(response, "usage_metadata", "usageMetadata")
     if metadata is not None:
         return usage_from_metadata(metadata)
-    stats = [
-        _get(embedding, "statistics", "statistics") for embedding in _get(response, "embeddings", "embeddings") or ()
-    ]
-    counts = [_get(s, "token_count", "tokenCount") for s in stats if s is not None]
-    if not any(c is not None for c in counts):
+    stats = [field(embedding, "statistics") for embedding in field(response, "embeddings") or ()]
+    stats = [s for s in stats if _get(s, "token_count", "tokenCount") is not None]
+    if not stats:
         return None
-    return Usage(input_tokens=sum(int(c) for c in counts if isinstance(c, int | float) and not isinstance(c, bool)))
+    return Usage(input_tokens=sum(_count(s, "token_count", "tokenCount") for s in stats))  # floats on Vertex
 
 
 def embed_outcome(response: Any) -> Outcome:
