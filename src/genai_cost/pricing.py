@@ -60,6 +60,7 @@ class Rates:
     reasoning: float
     output_audio: float
     web_search: float
+    cache_audio_read: float = 0.0  # on top of cache_read: (audio cache read rate - cache read rate)
 
     def cost(self, u: Usage) -> float:
         return (
@@ -72,7 +73,15 @@ class Rates:
             + u.reasoning_tokens * self.reasoning
             + u.output_audio_tokens * self.output_audio
             + u.web_searches * self.web_search
+            + u.cache_audio_read_tokens * self.cache_audio_read
         )
+
+    def savings(self, u: Usage) -> float:
+        """USD the cache reads saved: their uncached price minus their price (audio priced as audio)."""
+        saved = u.cache_read_tokens * -self.cache_read + u.cache_audio_read_tokens * (
+            self.input_audio - self.cache_audio_read
+        )
+        return saved if saved > 0 else 0.0
 
 
 @dataclass(slots=True)
@@ -122,7 +131,7 @@ class PriceBook:
             reason = names.UNPRICED_LOCAL_MODEL if provider.local else names.UNPRICED_UNKNOWN_MODEL
             return Price(None, unpriced_reason=reason)
         rates = entry.rates_for(usage.input_tokens)
-        savings = usage.cache_read_tokens * -rates.cache_read if rates.cache_read < 0 else 0.0
+        savings = rates.savings(usage)
         if usage.provider_cost is not None:
             return Price(usage.provider_cost, savings, SOURCE_PROVIDER, entry.name)
         return Price(rates.cost(usage), savings, SOURCE_BUNDLED, entry.name)
@@ -225,7 +234,18 @@ def _probe(entry: _Entry, band: int) -> Rates:
         reasoning=per_unit(total(output_tokens=n, output_reasoning_tokens=n), with_output),
         output_audio=per_unit(total(output_tokens=n, output_audio_tokens=n), with_output),
         web_search=per_unit(total(web_searches=1000), units=1000),
+        cache_audio_read=_cache_audio_read_rate(total, n),
     )
+
+
+def _cache_audio_read_rate(total: Any, n: int) -> float:
+    """A cached audio token's price above a cached text token's (genai-prices counts cached audio
+    inside input audio); 0 where the model has no separate price or genai-prices cannot say."""
+    try:
+        with_audio = total(cache_read_tokens=n, input_audio_tokens=n, cache_audio_read_tokens=n)
+        return float((with_audio - total(cache_read_tokens=n)) / n)
+    except Exception:  # an old genai-prices without the unit: price cached audio as cached text
+        return 0.0
 
 
 def _next_midnight(now: datetime) -> float:

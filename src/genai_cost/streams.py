@@ -120,3 +120,10 @@ class AsyncStream(_StreamProxy):
             await self.__wrapped__.close()
         finally:
             _end(self._self_call, self._self_accumulator)
+
+    async def aclose(self) -> None:
+        """Async generators close with `aclose()` (google-genai's streams are async generators)."""
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            _end(self._self_call, self._self_accumulator)

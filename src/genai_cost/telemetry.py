@@ -62,6 +62,10 @@ class Outcome:
     # e.g. Anthropic compaction and advisor iterations that the top-level usage leaves out.
     extra_usage: Sequence[tuple[str | None, Usage]] = ()
     billable: bool = True  # False: counted tokens of a request that is not billed (token counting)
+    # One logical call that made several billed requests (e.g. Gemini automatic function calling):
+    # each request's usage, priced one by one so each gets its own long-context band; `usage` is
+    # their sum.
+    parts: Sequence[Usage] | None = None
 
 
 class _Totals:
@@ -327,9 +331,13 @@ class Call:
                 attributes[names.UNPRICED_REASON] = names.UNPRICED_NO_USAGE
                 telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
         else:
-            price = telemetry.prices.price(
-                self.endpoint.provider, outcome.response_model, usage, _tier(outcome.service_tier), self.request_model
-            )
+            tier = _tier(outcome.service_tier)
+            if outcome.parts:
+                price = _price_parts(telemetry.prices, self, outcome, tier)
+            else:
+                price = telemetry.prices.price(
+                    self.endpoint.provider, outcome.response_model, usage, tier, self.request_model
+                )
             if outcome.extra_usage:
                 usage, price = self._with_extra_usage(outcome, usage, price)
             _usage_attributes(attributes, usage, price, outcome.service_tier)
@@ -400,6 +408,21 @@ class Call:
         span.end()
 
 
+def _price_parts(prices: PriceBook, call: Call, outcome: Outcome, tier: str | None) -> Price:
+    """Several requests of one call priced one by one, then added; unpriced if any part is."""
+    total: Price | None = None
+    for part in outcome.parts or ():
+        price = prices.price(call.endpoint.provider, outcome.response_model, part, tier, call.request_model)
+        if price.cost is None:
+            return price
+        if total is None:
+            total = price
+        else:
+            total.cost = (total.cost or 0.0) + price.cost
+            total.savings += price.savings
+    return total if total is not None else Price(None, unpriced_reason=names.UNPRICED_NO_USAGE)
+
+
 _INPUT = (names.TOKEN_TYPE, names.TOKEN_INPUT)
 _OUTPUT = (names.TOKEN_TYPE, names.TOKEN_OUTPUT)
 _STANDARD_TIERS = frozenset({"default", "auto", "standard", "on_demand"})
@@ -438,6 +461,9 @@ def error_type_of(error: BaseException) -> str:
     status = getattr(error, "status_code", None)
     if isinstance(status, int):
         return str(status)
+    code = getattr(error, "code", None)  # google-genai's APIError keeps the HTTP status in `code`
+    if isinstance(code, int) and not isinstance(code, bool) and hasattr(error, "response"):
+        return str(code)
     cls = type(error)
     if cls.__module__ == "builtins":
         return cls.__qualname__

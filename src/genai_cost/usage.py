@@ -21,10 +21,11 @@ class Usage:
     cache_write_tokens: int = 0  # all cache writes; the 1h part below, the rest is 5-minute
     cache_write_1h_tokens: int = 0
     reasoning_tokens: int = 0
-    input_audio_tokens: int = 0
+    input_audio_tokens: int = 0  # uncached audio input (cached audio is in cache_audio_read_tokens)
     output_audio_tokens: int = 0
     web_searches: int = 0
     provider_cost: float | None = None  # USD, when the response itself carries the cost
+    cache_audio_read_tokens: int = 0  # the audio part of cache_read_tokens (Gemini prices it apart)
 
     @property
     def cache_write_5m_tokens(self) -> int:
@@ -57,12 +58,14 @@ class Usage:
                 self.cache_write_1h_tokens,
                 self.reasoning_tokens,
                 self.input_audio_tokens,
+                self.cache_audio_read_tokens,
                 self.output_audio_tokens,
                 self.web_searches,
             )
             >= 0
             and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens <= self.input_tokens
             and self.cache_write_1h_tokens <= self.cache_write_tokens
+            and self.cache_audio_read_tokens <= self.cache_read_tokens
             and self.reasoning_tokens <= self.output_tokens
             and self.output_audio_tokens <= self.output_tokens
         )

@@ -159,3 +159,5 @@ class WireFormat:
     normalize_path: Callable[[str, Mapping[str, str]], tuple[str, str | None]]
     # (status, message) -> error reply in this format's error shape
     error_reply: Callable[[int, str], Reply]
+    # (request, recorded Record) -> reply; None: the recorded body verbatim
+    replay: Callable[[MockRequest, Any], Reply] | None = None

@@ -42,14 +42,16 @@ from .core import (
     StreamReply,
     WireFormat,
 )
+from .gemini_api import GEMINI_FORMAT
 from .openai_api import OPENAI_FORMAT
 from .replay import Record, load_records, replay_reply
 from .tokens import FLAVORS
 
-# Every flavor implemented so far speaks the OpenAI wire format; Anthropic and Gemini
-# flavors will map to their own WireFormat here.
+# Flavors speak the OpenAI wire format unless mapped to their own WireFormat below.
 _FORMATS: dict[str, WireFormat] = {flavor: OPENAI_FORMAT for flavor in FLAVORS}
 _FORMATS["anthropic"] = ANTHROPIC_FORMAT
+# Gemini Developer API and Vertex AI (their usage differs only in Vertex's trafficType).
+_FORMATS.update(gemini=GEMINI_FORMAT, vertex=GEMINI_FORMAT)
 
 # Credentials never enter the request log.
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
@@ -251,7 +253,9 @@ class MockProvider:
 
     ``flavor`` selects provider quirks of the usage objects: ``"openai"`` (default),
     ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`); ``"anthropic"`` speaks
-    the Anthropic Messages wire format instead (see :mod:`.anthropic_api`).
+    the Anthropic Messages wire format instead (see :mod:`.anthropic_api`). Flavors ``"gemini"`` and
+    ``"vertex"`` speak Gemini's wire format (see :mod:`.gemini_api`); give google-genai clients
+    :attr:`root_url` as their base URL.
     ``records_path`` names a realdata-format JSONL file for ``mock.replay``.
     ``timeout_delay_s`` is how long ``timeout`` requests wait before answering.
 
@@ -384,7 +388,7 @@ class MockProvider:
 
         replay_id = req.mock.get("replay")
         if replay_id is not None:
-            return self._replay(replay_id)
+            return self._replay(replay_id, req)
 
         matched_path = False
         for route in wire.routes:
@@ -398,12 +402,14 @@ class MockProvider:
             return wire.error_reply(405, f"Method {req.method} not allowed for {req.path}.")
         return wire.error_reply(404, f"Unknown request URL: {req.method} {req.path}.")
 
-    def _replay(self, replay_id: Any) -> Reply:
+    def _replay(self, replay_id: Any, req: MockRequest) -> Reply:
         if not self.records:
             return self._format.error_reply(400, "mock.replay needs a MockProvider started with records_path.")
         record = self.records.get(replay_id) if isinstance(replay_id, str) else None
         if record is None:
             return self._format.error_reply(404, f"No recorded response with id {replay_id!r}.")
+        if self._format.replay is not None:
+            return self._format.replay(req, record)
         return replay_reply(record)
 
 
