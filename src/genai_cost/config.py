@@ -17,6 +17,7 @@ logger = logging.getLogger("genai_cost")
 ENV_PROVIDER_MAP = "GENAI_COST_PROVIDER_MAP"
 ENV_STREAM_USAGE = "GENAI_COST_STREAM_USAGE"
 ENV_STREAM_USAGE_HOSTS = "GENAI_COST_STREAM_USAGE_HOSTS"
+ENV_PRICES_FILE = "GENAI_COST_PRICES_FILE"
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
@@ -30,6 +31,8 @@ class Config:
     stream_usage: str = "auto"
     # extra "host" or "host:port" entries that get the usage request in auto mode
     stream_usage_hosts: frozenset[str] = frozenset()
+    # path of the price override file (YAML or JSON); validated when the price book loads it
+    prices_file: str | None = None
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -67,6 +70,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         provider_map=_parse_provider_map(env.get(ENV_PROVIDER_MAP, ""), KNOWN_PROVIDERS),
         stream_usage=stream_usage,
         stream_usage_hosts=_parse_hosts(env.get(ENV_STREAM_USAGE_HOSTS, "")),
+        prices_file=env.get(ENV_PRICES_FILE, "").strip() or None,
     )
 
 

@@ -109,7 +109,7 @@ class Telemetry:
     ) -> None:
         self.tracer = trace.get_tracer(names.SCOPE_NAME, __version__, tracer_provider)
         meter = get_meter(names.SCOPE_NAME, __version__, meter_provider)
-        self.prices = PriceBook()
+        self.prices = PriceBook.from_config()
         self.totals = _Totals()
         self._label_cache: dict[_LabelKey, dict[str, str]] = {}
         self._histogram_attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -137,6 +137,12 @@ class Telemetry:
         )  # fmt: skip
         for name, callback, unit, description in counters:
             meter.create_observable_counter(name, [callback], unit=unit, description=description)
+        meter.create_observable_gauge(
+            names.METRIC_PRICES_FILE_ERRORS,
+            [self._observe_prices_file],
+            unit=names.UNIT_ERROR,
+            description="Problems in the price override file: 0 while in use; more: rejected, bundled prices apply.",
+        )
 
     def start(self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False) -> Call:
         model = request_model or ""
@@ -207,6 +213,10 @@ class Telemetry:
             for i, token_type in enumerate(_TOKEN_TYPES)
         ]
 
+    def _observe_prices_file(self, options: CallbackOptions) -> Iterable[Observation]:
+        state = self.prices.file_state()
+        return [Observation(state[1], {names.PRICES_FILE: state[0]})] if state else []
+
     def _observe_unpriced(self, options: CallbackOptions) -> Iterable[Observation]:
         _, unpriced = self.totals.snapshot()
         return [Observation(n, {**self._labels(key), names.UNPRICED_REASON: reason}) for (key, reason), n in unpriced]
@@ -258,7 +268,12 @@ class Call:
                 telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
         else:
             price = telemetry.prices.price(
-                self.endpoint.provider, outcome.response_model, usage, _tier(outcome.service_tier), self.request_model
+                self.endpoint.provider,
+                outcome.response_model,
+                usage,
+                _tier(outcome.service_tier),
+                self.request_model,
+                time.time() - elapsed,  # priced at the prices in force when the call started
             )
             _usage_attributes(attributes, usage, price, outcome.service_tier)
             telemetry.totals.add(key, usage, price)
