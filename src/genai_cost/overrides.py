@@ -477,7 +477,7 @@ class _Validator:
             result[PRICE_KEYS[key]] = number
         for key in _REQUIRED_PRICES:
             if key not in table:
-                self.fail(table.line, f"{label}: prices.{key} is required (write 0 for a free model)")
+                self.fail(item.line_of("prices"), f"{label}: prices.{key} is required (write 0 for a free model)")
                 ok = False
         if "cache_write_1h" in table and "cache_write_5m" not in table:
             self.fail(table.line_of("cache_write_1h"), f"{label}: prices.cache_write_1h needs prices.cache_write_5m")
