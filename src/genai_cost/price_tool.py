@@ -391,7 +391,9 @@ def runner(command: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         name = "genai-cost " + " ".join(filter(None, (args.command, getattr(args, "prices_command", None))))
         # The commands say themselves what is missing; the library's once-per-model warnings would repeat it.
-        logging.getLogger("genai_cost").setLevel(logging.ERROR)
+        logger = logging.getLogger("genai_cost")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
         try:
             return int(command(args, sys.stdout))
         except UsageError as error:
@@ -400,5 +402,7 @@ def runner(command: Any) -> Any:
         except Failure as error:
             sys.stderr.write(f"{name}: {error}\n")
             return 1
+        finally:
+            logger.setLevel(level)
 
     return run
