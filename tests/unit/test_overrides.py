@@ -156,7 +156,9 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
 
 
 def test_json_problems_name_their_line() -> None:
-    bad_value = '{\n  "models": [\n    {"name": "a", "match": "b",\n' '     "prices": {"input": 1, "output": "x"}}\n  ]\n}\n'
+    bad_value = (
+        '{\n  "models": [\n    {"name": "a", "match": "b",\n     "prices": {"input": 1, "output": "x"}}\n  ]\n}\n'
+    )
     assert problems(bad_value, "p.json") == [
         "p.json:4: models[0] (a): prices.output: expected a number >= 0 (USD per million tokens), got 'x'"
     ]
