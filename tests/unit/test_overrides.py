@@ -239,9 +239,7 @@ def test_override_prices_a_local_server() -> None:
 def test_override_matches_the_request_model_too() -> None:
     # Azure answers with the underlying model; the deployment name is the request model.
     book = PriceBook(parse(GOOD_YAML))
-    price = book.price(
-        PROVIDERS["azure.ai.openai"], "gpt-4o-2024-11-20", Usage(1000, 100), request_model="prod-gpt4o"
-    )
+    price = book.price(PROVIDERS["azure.ai.openai"], "gpt-4o-2024-11-20", Usage(1000, 100), request_model="prod-gpt4o")
     assert price.entry == "override:prices.yaml#prod-deployment -> azure/gpt-4o"
     assert price.cost == pytest.approx((1000 * 2.5 + 100 * 10) / M, rel=1e-9)
 

@@ -269,3 +269,19 @@ def test_tier_without_a_price_in_the_data_is_standard_and_says_so() -> None:
     entry = PriceBook().resolve(PROVIDERS["x_ai"], "grok-4", "flex", epoch("2026-11-01T12:00:00"))
     assert entry.name == "x-ai/grok-4-0709"
     assert entry.notes == ("no flex price in the data for this date: standard rates",)
+
+
+def test_benchmark_runs_and_reports_both_numbers() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "benchmarks" / "pricing.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--calls", "500"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ") and "us" not in line]
+    assert len(rows) == 3
+    for _, hot, lookup, cold in rows:
+        assert 0 < float(hot) < float(lookup) and float(cold) > 0
