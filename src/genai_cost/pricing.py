@@ -103,6 +103,8 @@ class PriceEntry:
     notes: tuple[str, ...] = ()  # what a reader should know (tier not in the data, discount, ...)
 
     def rates_for(self, input_tokens: int) -> Rates:
+        if not self.thresholds and self.bands[0] is not None:  # most models: one band
+            return self.bands[0]
         band = 0
         for threshold in self.thresholds:
             if input_tokens > threshold:
@@ -192,7 +194,11 @@ class PriceBook:
         """
         if not usage.is_consistent():
             return Price(None, unpriced_reason=names.UNPRICED_INVALID_USAGE)
-        entry = self._entry(provider, model, request_model, tier, time.time() if at is None else at)
+        if at is None:
+            at = time.time()
+        entry = self._entries.get((provider.name, provider.prices_id, model, request_model, tier))
+        if entry is None or not entry.valid_from <= at < entry.valid_until:
+            entry = self._refresh(provider, model, request_model, tier, at)
         if entry.name is None:
             if usage.provider_cost is not None:
                 return Price(usage.provider_cost, source=SOURCE_PROVIDER)
@@ -204,16 +210,13 @@ class PriceBook:
             return Price(usage.provider_cost, savings, SOURCE_PROVIDER, entry.name)
         return Price(rates.cost(usage), savings, entry.source, entry.name)
 
-    def _entry(
+    def _refresh(
         self, provider: Provider, model: str | None, request_model: str | None, tier: str | None, at: float
     ) -> PriceEntry:
-        key = (provider.name, provider.prices_id, model, request_model, tier)
-        entry = self._entries.get(key)
-        if entry is None or not entry.valid_from <= at < entry.valid_until:
-            entry = self.resolve(provider, model, tier, at, request_model)
-            if len(self._entries) > 4096:  # bounded, whatever model names a process sees
-                self._entries.clear()
-            self._entries[key] = entry
+        entry = self.resolve(provider, model, tier, at, request_model)
+        if len(self._entries) > 4096:  # bounded, whatever model names a process sees
+            self._entries.clear()
+        self._entries[(provider.name, provider.prices_id, model, request_model, tier)] = entry
         return entry
 
     def resolve(
