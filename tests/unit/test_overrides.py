@@ -299,3 +299,13 @@ def test_broken_file_one_error_line_bundled_prices_and_a_state(
 
 def test_no_file_configured_no_state() -> None:
     assert PriceBook.from_config().file_state() is None
+
+
+def test_the_readme_example_is_a_valid_file() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("### The override file") :]
+    example = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))]
+    price_file = parse(example)
+    names = [m.rule.name for m in price_file.models]
+    assert names == ["llama-on-prem", "prod-deployment", "acme-chat", "gpt-4o-contract"]
+    assert [d.rule.name for d in price_file.discounts] == ["azure-commit", "gpt-5-negotiated"]
