@@ -317,7 +317,7 @@ class PriceBook:
             entry.valid_until = min(entry.valid_until, self._boundaries[index])
 
     def _warn_unpriced(self, provider: Provider, model: str) -> None:
-        if (provider.name, model) in _warned:
+        if (provider.name, model) in _warned or len(_warned) >= 4096:  # bounded: past that, it is noise
             return
         _warned.add((provider.name, model))
         logger.warning(
