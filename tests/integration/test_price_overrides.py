@@ -111,3 +111,25 @@ def test_no_file_no_gauge(mock_openai: MockProvider, monkeypatch: pytest.MonkeyP
     set_env(monkeypatch, **env_map(mock_openai, "openai"))
     openai.OpenAI(base_url=mock_openai.base_url, max_retries=0).chat.completions.create(model="gpt-4o", messages=USER)
     assert gauge(instrumented) == []
+
+
+def test_prometheus_series_name_of_the_file_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import MeterProvider
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from genai_cost.telemetry import Telemetry
+
+    path = tmp_path / "prices.yaml"
+    path.write_text("models: [}\n")
+    set_env(monkeypatch, GENAI_COST_PRICES_FILE=str(path))
+    registry = CollectorRegistry()
+    meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=registry)])
+    try:
+        Telemetry(meter_provider=meter_provider)
+        exposition = generate_latest(registry).decode()
+    finally:
+        meter_provider.shutdown()
+    assert "# TYPE genai_cost_prices_file_errors gauge" in exposition
+    [sample] = [line for line in exposition.splitlines() if line.startswith("genai_cost_prices_file_errors{")]
+    assert f'genai_cost_prices_file="{path}"' in sample and sample.endswith("} 1.0")
