@@ -1,4 +1,4 @@
-"""The `genai-cost` command: one subcommand per job (`demo` now; `prices` later).
+"""The `genai-cost` command: one subcommand per job (`demo`, `prices show|check`, `cost`).
 
 Each subcommand module is imported only when it runs, so the library itself never needs the
 demo's extra dependencies (openai, the OTel SDK, the Prometheus exporter).
@@ -51,6 +51,12 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser.set_defaults(handler=_run_demo)
 
 
+def _add_price_tools(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from genai_cost import price_tool
+
+    price_tool.add_commands(commands, price_tool.runner)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-cost", description="USD cost and token telemetry for LLM calls, on OpenTelemetry."
@@ -58,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo(commands)
+    _add_price_tools(commands)
     return parser
 
 

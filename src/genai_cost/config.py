@@ -23,6 +23,7 @@ ENV_METRIC_LABELS = "GENAI_COST_METRIC_LABELS"
 ENV_LABEL_LIMIT = "GENAI_COST_LABEL_LIMIT"
 ENV_CAPTURE_MAX_LENGTH = "GENAI_COST_CAPTURE_MAX_LENGTH"
 ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"  # the standard opt-in
+ENV_PRICES_FILE = "GENAI_COST_PRICES_FILE"
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
@@ -51,6 +52,8 @@ class Config:
     # anthropic 2.x traces its own calls: off (default) leaves genai-cost's span the only one per call;
     # child keeps the SDK's span as a child of ours, without token counts (they are on ours, once).
     anthropic_sdk_spans: str = "off"
+    # path of the price override file (YAML or JSON); validated when the price book loads it
+    prices_file: str | None = None
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -156,6 +159,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         capture_content=_parse_capture_content(env.get(ENV_CAPTURE_CONTENT, "")),
         capture_max_length=_parse_positive_int(env, ENV_CAPTURE_MAX_LENGTH, Config.capture_max_length),
         anthropic_sdk_spans=sdk_spans,
+        prices_file=env.get(ENV_PRICES_FILE, "").strip() or None,
     )
 
 

@@ -29,7 +29,9 @@ USAGE_COST = "gen_ai.usage.cost"
 
 # --- span attributes: ours -----------------------------------------------------------------------
 COST_SOURCE = "genai_cost.cost.source"  # bundled | override | provider
-PRICE_ENTRY = "genai_cost.price.entry"  # e.g. "openai/gpt-4o-mini", the matched price entry
+# The matched price entry: "openai/gpt-4o-mini" (bundled), "override:prices.yaml#my-model",
+# "override:prices.yaml#prod -> azure/gpt-4o" (alias), "... x0.8 (override:prices.yaml#commit)" (discount)
+PRICE_ENTRY = "genai_cost.price.entry"
 PRICE_TIER = "genai_cost.price.tier"  # service tier the call was priced at, when not standard
 CACHE_SAVINGS = "genai_cost.cost.cache_savings"  # USD saved by cache reads vs the uncached price
 UNPRICED_REASON = "genai_cost.unpriced.reason"
@@ -54,10 +56,16 @@ METRIC_UNPRICED = "gen_ai.client.unpriced"  # -> gen_ai_client_unpriced_total
 METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"  # semconv histogram
 METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"  # semconv histogram
 
+# Problems found in the price override file (GENAI_COST_PRICES_FILE): 0 while it is in use, more
+# when it was rejected and the bundled prices apply. Only reported when a file is configured.
+METRIC_PRICES_FILE_ERRORS = "genai_cost.prices.file.errors"  # -> genai_cost_prices_file_errors (gauge)
+PRICES_FILE = "genai_cost.prices.file"  # its label: the path as configured
+
 UNIT_USD = "usd"
 UNIT_TOKEN = "{token}"
 UNIT_CALL = "{call}"
 UNIT_SECONDS = "s"
+UNIT_ERROR = "{error}"
 
 # Values of gen_ai.token.type on gen_ai.client.tokens (semconv has input/output; the rest are ours).
 TOKEN_INPUT = "input"

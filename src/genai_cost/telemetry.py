@@ -147,7 +147,7 @@ class Telemetry:
     ) -> None:
         self.tracer = trace.get_tracer(names.SCOPE_NAME, __version__, tracer_provider)
         meter = get_meter(names.SCOPE_NAME, __version__, meter_provider)
-        self.prices = PriceBook()
+        self.prices = PriceBook.from_config()
         self.totals = _Totals()
         self._label_cache: dict[_LabelKey, dict[str, str]] = {}
         self._settings: _Settings | None = None  # read at the first call, like the rest of the config
@@ -178,6 +178,12 @@ class Telemetry:
         )  # fmt: skip
         for name, callback, unit, description in counters:
             meter.create_observable_counter(name, [callback], unit=unit, description=description)
+        meter.create_observable_gauge(
+            names.METRIC_PRICES_FILE_ERRORS,
+            [self._observe_prices_file],
+            unit=names.UNIT_ERROR,
+            description="Problems in the price override file: 0 while in use; more: rejected, bundled prices apply.",
+        )
 
     @property
     def settings(self) -> _Settings:
@@ -259,6 +265,10 @@ class Telemetry:
             for i, token_type in enumerate(_TOKEN_TYPES)
         ]
 
+    def _observe_prices_file(self, options: CallbackOptions) -> Iterable[Observation]:
+        state = self.prices.file_state()
+        return [Observation(state[1], {names.PRICES_FILE: state[0]})] if state else []
+
     def _observe_unpriced(self, options: CallbackOptions) -> Iterable[Observation]:
         _, unpriced = self.totals.snapshot()
         return [Observation(n, {**self._labels(key), names.UNPRICED_REASON: reason}) for (key, reason), n in unpriced]
@@ -332,14 +342,20 @@ class Call:
                 telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
         else:
             tier = _tier(outcome.service_tier)
+            started_at = time.time() - elapsed  # priced at the prices in force when the call started
             if outcome.parts:
-                price = _price_parts(telemetry.prices, self, outcome, tier)
+                price = _price_parts(telemetry.prices, self, outcome, tier, started_at)
             else:
                 price = telemetry.prices.price(
-                    self.endpoint.provider, outcome.response_model, usage, tier, self.request_model
+                    self.endpoint.provider,
+                    outcome.response_model,
+                    usage,
+                    tier,
+                    self.request_model,
+                    started_at,
                 )
             if outcome.extra_usage:
-                usage, price = self._with_extra_usage(outcome, usage, price)
+                usage, price = self._with_extra_usage(outcome, usage, price, started_at)
             _usage_attributes(attributes, usage, price, outcome.service_tier)
             telemetry.totals.add(key, usage, price)
             hist = telemetry.histogram_attributes
@@ -384,13 +400,17 @@ class Call:
         except Exception:
             logger.debug("genai-cost: could not record content", exc_info=True)
 
-    def _with_extra_usage(self, outcome: Outcome, usage: Usage, price: Price) -> tuple[Usage, Price]:
+    def _with_extra_usage(
+        self, outcome: Outcome, usage: Usage, price: Price, started_at: float
+    ) -> tuple[Usage, Price]:
         """Add the parts of a call billed beside its main usage, each priced at its own model's rates."""
         prices, tier = self.telemetry.prices, _tier(outcome.service_tier)
         for model, extra in outcome.extra_usage:
             # A part run by another model is priced at that model only, never at the call's as a fallback.
             fallback = None if model else self.request_model
-            extra_price = prices.price(self.endpoint.provider, model or outcome.response_model, extra, tier, fallback)
+            extra_price = prices.price(
+                self.endpoint.provider, model or outcome.response_model, extra, tier, fallback, started_at
+            )
             usage, price = usage.plus(extra), price.plus(extra_price)
         return usage, price
 
@@ -408,18 +428,12 @@ class Call:
         span.end()
 
 
-def _price_parts(prices: PriceBook, call: Call, outcome: Outcome, tier: str | None) -> Price:
+def _price_parts(prices: PriceBook, call: Call, outcome: Outcome, tier: str | None, started_at: float) -> Price:
     """Several requests of one call priced one by one, then added; unpriced if any part is."""
     total: Price | None = None
     for part in outcome.parts or ():
-        price = prices.price(call.endpoint.provider, outcome.response_model, part, tier, call.request_model)
-        if price.cost is None:
-            return price
-        if total is None:
-            total = price
-        else:
-            total.cost = (total.cost or 0.0) + price.cost
-            total.savings += price.savings
+        price = prices.price(call.endpoint.provider, outcome.response_model, part, tier, call.request_model, started_at)
+        total = price if total is None else total.plus(price)
     return total if total is not None else Price(None, unpriced_reason=names.UNPRICED_NO_USAGE)
 
 

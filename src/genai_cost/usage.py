@@ -46,6 +46,7 @@ class Usage:
             self.output_audio_tokens + other.output_audio_tokens,
             self.web_searches + other.web_searches,
             cost,
+            self.cache_audio_read_tokens + other.cache_audio_read_tokens,
         )
 
     def is_consistent(self) -> bool:

@@ -36,11 +36,11 @@ FORMS = {
     "percent-encoded": urllib.parse.quote(KEY, safe=""),
     "key tail": KEY[-16:],  # a key masked down to its end is still a leak of most of it
 }
-CALLS = 11
+CALLS = 12
 EXPECTED_OUTCOMES = [
     "bearer-chat:ok", "bearer-stream:ok", "bearer-responses:ok", "bearer-embeddings:ok",
     "bearer-401:AuthenticationError", "extra-header-and-query:ok", "azure-chat:ok",
-    "azure-403:PermissionDeniedError", "query-chat:ok", "query-500:InternalServerError",
+    "azure-403:PermissionDeniedError", "query-chat:ok", "query-unknown-model:ok", "query-500:InternalServerError",
     "unreachable:APIConnectionError",
 ]  # fmt: skip
 
@@ -111,7 +111,7 @@ def test_the_app_made_every_call(run: Run) -> None:
 
 def test_the_key_was_really_sent(run: Run) -> None:
     sent_in_query = [r for r in run.mock.requests if r.query.get("key") == KEY]
-    assert len(sent_in_query) == 3  # query-chat, query-500, extra-header-and-query
+    assert len(sent_in_query) == 4  # query-chat, query-unknown-model, query-500, extra-header-and-query
 
 
 def test_the_scan_sees_content_and_logs(run: Run) -> None:
@@ -119,9 +119,12 @@ def test_the_scan_sees_content_and_logs(run: Run) -> None:
     assert b"genai_cost_attribution" not in run.exported["prometheus scrape"]  # nothing overflowed
     assert b"gen_ai_client_cost_usd_total" in run.exported["prometheus scrape"]
     assert b"gen_ai.client.cost" in run.exported[f"OTLP {METRICS_PATH} (wire)"]
-    warning = b"ignoring GENAI_COST_LABEL_LIMIT='not-a-number'"
-    assert warning in run.exported["stderr"]
-    assert warning in run.exported[f"OTLP {LOGS_PATH} (wire)"]
+    # The bad setting is read while instrumenting, before the app sets up its own log handler: its
+    # warning reaches the OTLP logs. The unknown model's warning comes during the run: both.
+    assert b"ignoring GENAI_COST_LABEL_LIMIT='not-a-number'" in run.exported[f"OTLP {LOGS_PATH} (wire)"]
+    unpriced = b"no price for model 'mock-unpriced'"
+    assert unpriced in run.exported["stderr"]
+    assert unpriced in run.exported[f"OTLP {LOGS_PATH} (wire)"]
 
 
 @pytest.mark.parametrize(

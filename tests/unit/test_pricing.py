@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 
 import pytest
 from genai_prices import Usage as PricesUsage
 from genai_prices import calc_price
 
 from genai_cost import names
-from genai_cost.pricing import PriceBook
+from genai_cost.pricing import PriceBook, bundled_candidates, tier_context
 from genai_cost.providers import PROVIDERS, Provider
 from genai_cost.usage import Usage
 
 ANTHROPIC = Provider("anthropic", "anthropic")
+M = 1_000_000
 
 CASES = [
     # (provider, model, tier, our usage, the same usage in genai-prices terms)
@@ -120,12 +122,19 @@ def test_response_model_falls_back_to_request_model() -> None:
     assert math.isclose(price.cost, (100 * 0.15 + 10 * 0.6) / 1e6, rel_tol=1e-9)
 
 
-def test_unknown_model_is_unpriced_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
-    book = PriceBook()
-    for _ in range(3):
-        price = book.price(PROVIDERS["openai"], "acme-internal-7b", Usage(10, 10))
-        assert price.cost is None and price.unpriced_reason == names.UNPRICED_UNKNOWN_MODEL
-    assert sum("acme-internal-7b" in r.getMessage() for r in caplog.records) == 1
+def test_unknown_model_is_unpriced_and_logged_once_per_provider_and_model(caplog: pytest.LogCaptureFixture) -> None:
+    model = "acme-internal-7b-logged-once"
+    for book in (PriceBook(), PriceBook()):  # once per process, whichever price book meets it
+        for _ in range(3):
+            price = book.price(PROVIDERS["openai"], model, Usage(10, 10))
+            assert price.cost is None and price.unpriced_reason == names.UNPRICED_UNKNOWN_MODEL
+    PriceBook().price(PROVIDERS["groq"], model, Usage(10, 10))  # another provider: its own warning
+    warnings = [r.getMessage() for r in caplog.records if model in r.getMessage()]
+    assert warnings == [
+        f"genai-cost: no price for model {model!r} of provider {p}; its calls are counted as unpriced "
+        "(add it to GENAI_COST_PRICES_FILE)"
+        for p in ("openai", "groq")
+    ]
 
 
 def test_local_and_invalid_usage() -> None:
@@ -152,3 +161,127 @@ def test_resolved_price_is_arithmetic_only() -> None:
         book.price(PROVIDERS["openai"], "gpt-4o-mini", usage)
     per_call = (time.perf_counter() - started) / 10_000
     assert per_call < 20e-6  # a genai-prices calculation alone takes ~50-110 us
+
+
+# --- prices at the call's start time ---------------------------------------------------------------
+
+
+def epoch(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def test_cached_entry_stays_correct_across_a_dated_price_change() -> None:
+    # o3: $10 / $40 until 2025-06-09, $2 / $8 from 2025-06-10 (openai.com/api/pricing, price cut of 2025-06-10)
+    book = PriceBook()
+    usage = Usage(1000, 1000)
+    o3 = PROVIDERS["openai"]
+    costs = [
+        book.price(o3, "o3", usage, at=epoch(moment)).cost
+        for moment in ("2025-06-09T23:59:00", "2025-06-10T00:01:00", "2025-06-09T23:59:59", "2025-06-10T12:00:00")
+    ]
+    old, new = (1000 * 10 + 1000 * 40) / 1e6, (1000 * 2 + 1000 * 8) / 1e6
+    assert costs == [pytest.approx(old, rel=1e-9), pytest.approx(new, rel=1e-9)] * 2
+
+
+def test_daily_price_window_edges_expire_the_entry() -> None:
+    # deepseek-chat in the bundled data: $0.27 / $1.10 from 00:30 to 16:30 UTC, else $0.135 / $0.55
+    book = PriceBook()
+    usage = Usage(M, M)
+    deepseek = PROVIDERS["deepseek"]
+    day = book.price(deepseek, "deepseek-chat", usage, at=epoch("2026-11-01T16:29:59")).cost
+    night = book.price(deepseek, "deepseek-chat", usage, at=epoch("2026-11-01T16:30:00")).cost
+    morning = book.price(deepseek, "deepseek-chat", usage, at=epoch("2026-11-02T00:29:00")).cost
+    assert day == pytest.approx(0.27 + 1.10, rel=1e-9)
+    assert night == pytest.approx(0.135 + 0.55, rel=1e-9) and morning == night
+    entry = book.resolve(deepseek, "deepseek-chat", at=epoch("2026-11-01T03:00:00"))
+    assert (entry.valid_from, entry.valid_until) == (epoch("2026-11-01T00:30:00"), epoch("2026-11-01T16:30:00"))
+
+
+def test_telemetry_prices_a_call_by_its_start_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genai_cost.providers import Endpoint
+    from genai_cost.telemetry import Outcome, Telemetry
+
+    seen: list[float | None] = []
+    tele = Telemetry()
+    real_price = tele.prices.price
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(args[5] if len(args) > 5 else kwargs.get("at"))  # type: ignore[arg-type]
+        return real_price(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tele.prices, "price", spy)
+    started = time.time()
+    call = tele.start("chat", Endpoint(PROVIDERS["openai"], None, None), "gpt-4o-mini")
+    time.sleep(0.2)
+    call.finish(Outcome(Usage(10, 10), "gpt-4o-mini"))
+    assert len(seen) == 1 and seen[0] is not None and abs(seen[0] - started) < 0.1  # not the end time
+
+
+# --- which model a call is priced as ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response_model", "request_model", "candidates"),
+    [
+        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini", ["gpt-4o-mini-2024-07-18", "gpt-4o-mini"]),
+        (None, "gpt-4o-mini", ["gpt-4o-mini"]),
+        ("gpt-4o-mini", "gpt-4o-mini", ["gpt-4o-mini"]),
+        ("anthropic/claude-4.6-sonnet-20260217", "anthropic/claude-sonnet-4.6",
+         ["anthropic/claude-4.6-sonnet-20260217", "anthropic/claude-sonnet-4.6"]),
+        # a router served another model: never priced as the requested one, least of all at $0
+        ("x-ai/grok-4", "google/gemini-2.0-flash-exp:free", ["x-ai/grok-4"]),
+        ("meta-llama/llama-3.3-70b-instruct", "meta-llama/llama-3.3-70b-instruct:free",
+         ["meta-llama/llama-3.3-70b-instruct"]),
+        ("gpt-4o-2024-08-06", "my-azure-deployment", ["gpt-4o-2024-08-06"]),
+    ],
+)  # fmt: skip
+def test_bundled_candidates(response_model: str | None, request_model: str, candidates: list[str]) -> None:
+    assert bundled_candidates(response_model, request_model) == candidates
+
+
+def test_router_response_from_another_model_is_not_priced_free() -> None:
+    book = PriceBook()
+    openrouter = PROVIDERS["openrouter"]
+    free = book.price(openrouter, "google/gemini-2.0-flash-exp:free", Usage(1000, 100))
+    assert free.cost == 0.0 and free.entry == "openrouter/google/gemini-2.0-flash-exp:free"  # asked and served
+    other = book.price(openrouter, "x-ai/grok-4", Usage(1000, 100), request_model="google/gemini-2.0-flash-exp:free")
+    assert other.cost is None and other.unpriced_reason == names.UNPRICED_UNKNOWN_MODEL
+    with_cost = Usage(1000, 100, provider_cost=0.003)
+    reported = book.price(openrouter, "x-ai/grok-4", with_cost, request_model="google/gemini-2.0-flash-exp:free")
+    assert reported.cost == 0.003 and reported.source == "provider" and reported.entry is None
+
+
+@pytest.mark.parametrize(
+    ("tier", "context"),
+    [
+        (None, None),
+        ("batch", {"processing": "batch"}),
+        ("flex", {"service_tier": "flex"}),
+        ("priority", {"service_tier": "priority"}),
+        ("fast", {"service_tier": "fast", "speed": "fast"}),
+    ],
+)
+def test_tier_strings(tier: str | None, context: dict[str, str] | None) -> None:
+    assert tier_context(tier) == context
+
+
+def test_tier_without_a_price_in_the_data_is_standard_and_says_so() -> None:
+    entry = PriceBook().resolve(PROVIDERS["x_ai"], "grok-4", "flex", epoch("2026-11-01T12:00:00"))
+    assert entry.name == "x-ai/grok-4-0709"
+    assert entry.notes == ("no flex price in the data for this date: standard rates",)
+
+
+def test_benchmark_runs_and_reports_both_numbers() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "benchmarks" / "pricing.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--calls", "500"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ") and "us" not in line]
+    assert len(rows) == 3
+    for _, hot, lookup, cold in rows:
+        assert 0 < float(hot) < float(lookup) and float(cold) > 0

@@ -140,15 +140,6 @@ def embed_outcome(response: Any) -> Outcome:
 def add_usages(usages: Iterable[Usage]) -> Usage:
     """The sum of several requests' usage (one logical call that made several HTTP requests)."""
     total = Usage()
-    for u in usages:
-        total.input_tokens += u.input_tokens
-        total.output_tokens += u.output_tokens
-        total.cache_read_tokens += u.cache_read_tokens
-        total.cache_write_tokens += u.cache_write_tokens
-        total.cache_write_1h_tokens += u.cache_write_1h_tokens
-        total.reasoning_tokens += u.reasoning_tokens
-        total.input_audio_tokens += u.input_audio_tokens
-        total.cache_audio_read_tokens += u.cache_audio_read_tokens
-        total.output_audio_tokens += u.output_audio_tokens
-        total.web_searches += u.web_searches
+    for usage in usages:
+        total = total.plus(usage)
     return total

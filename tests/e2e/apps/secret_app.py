@@ -64,6 +64,8 @@ def main() -> int:
     attempt("azure-chat", lambda: azure.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
     attempt("azure-403", lambda: azure.chat.completions.create(model="mock-error-403", messages=MESSAGES))
     attempt("query-chat", lambda: query.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    # An unknown model: genai-cost logs a warning during the run, with the key in this client's URL.
+    attempt("query-unknown-model", lambda: query.chat.completions.create(model="mock-unpriced", messages=MESSAGES))
     attempt("query-500", lambda: query.chat.completions.create(model="mock-error-500", messages=MESSAGES))
     attempt("unreachable", lambda: unreachable.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
 
