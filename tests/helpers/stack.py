@@ -100,7 +100,10 @@ class _Server:
 
 class PrometheusServer(_Server):
     """Prometheus scraping ``scrape_targets`` (job -> ["host:port", ...]) every second, evaluating
-    ``rule_files`` every second and sending alerts to ``alertmanager_url`` if given."""
+    ``rule_files`` every second and sending alerts to ``alertmanager_url`` if given.
+
+    ``honor_labels`` keeps the job/instance labels of the scraped data (as a Collector's prometheus
+    exporter sets them from service.name/service.instance.id) instead of the scrape target's."""
 
     def __init__(
         self,
@@ -110,6 +113,7 @@ class PrometheusServer(_Server):
         alertmanager_url: str | None = None,
         interval: str = "1s",
         external_labels: Mapping[str, str] | None = None,
+        honor_labels: bool = False,
     ) -> None:
         super().__init__(workdir)
         self.config_path = workdir / "prometheus.yml"
@@ -121,7 +125,7 @@ class PrometheusServer(_Server):
             },
             "rule_files": [str(Path(path).resolve()) for path in rule_files],
             "scrape_configs": [
-                {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+                {"job_name": job, "honor_labels": honor_labels, "static_configs": [{"targets": list(targets)}]}
                 for job, targets in scrape_targets.items()
             ],
         }
