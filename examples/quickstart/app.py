@@ -27,10 +27,10 @@ SYSTEM_PROMPT = "You are a cost analyst. Answer in one short line. " * 120  # lo
 
 
 def one_round(client: openai.OpenAI, number: int) -> None:
+    # The same long prompt every round: from the second round on the provider serves it from its cache.
+    cached = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "Summarise today's spend."}]
+    client.chat.completions.create(model="gpt-4o-mini", messages=cached)
     question = {"role": "user", "content": f"Summarise spending report number {number}."}
-    client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "system", "content": SYSTEM_PROMPT}, question]
-    )
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=[question], stream=True)
     for _chunk in stream:
         pass
