@@ -103,7 +103,8 @@ class PrometheusServer(_Server):
     ``rule_files`` every second and sending alerts to ``alertmanager_url`` if given.
 
     ``honor_labels`` keeps the job/instance labels of the scraped data (as a Collector's prometheus
-    exporter sets them from service.name/service.instance.id) instead of the scrape target's."""
+    exporter sets them from service.name/service.instance.id) instead of the scrape target's;
+    ``extra_args`` are appended to the command line (e.g. ``--web.enable-remote-write-receiver``)."""
 
     def __init__(
         self,
@@ -114,8 +115,10 @@ class PrometheusServer(_Server):
         interval: str = "1s",
         external_labels: Mapping[str, str] | None = None,
         honor_labels: bool = False,
+        extra_args: Sequence[str] = (),
     ) -> None:
         super().__init__(workdir)
+        self.extra_args = list(extra_args)
         self.config_path = workdir / "prometheus.yml"
         config: dict[str, Any] = {
             "global": {
@@ -144,6 +147,7 @@ class PrometheusServer(_Server):
             f"--web.listen-address=127.0.0.1:{self.port}",
             "--web.enable-lifecycle",
             "--log.level=warn",
+            *self.extra_args,
         ]
 
     def api(self, path: str, **params: str) -> Any:
