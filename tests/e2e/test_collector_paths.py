@@ -212,11 +212,19 @@ def test_both_paths_have_the_same_label_names_per_series(run: Run) -> None:
 
 def test_both_paths_have_the_same_label_values(run: Run) -> None:
     def contract_values(data: PathData) -> dict[str, set[str]]:
-        return {k: v for k, v in data.label_values.items() if k not in SCRAPE_LABELS}
+        return {k: v for k, v in data.label_values.items() if k not in SCRAPE_LABELS | {"le"}}
 
     assert contract_values(run.collector) == contract_values(run.direct)
     assert run.direct.label_values["gen_ai_provider_name"] == {"openai", "x_ai"}
     assert run.direct.label_values["gen_ai_token_type"] == set(TOKEN_TYPES)
+    # Bucket bounds are the same numbers, spelled differently: the Collector's OpenMetrics
+    # exposition writes canonical floats (le="1.0", "1.048576e+06"), OTel's Python exporter
+    # le="1", "1048576". Prometheus 2.x stores either spelling as is (3.x normalises both), so
+    # queries should use histogram_quantile() rather than match le="..." literally.
+    collector_bounds = {float(v) for v in run.collector.label_values["le"]}
+    direct_bounds = {float(v) for v in run.direct.label_values["le"]}
+    assert collector_bounds == direct_bounds
+    assert len(direct_bounds) == 29  # 14 token-usage bounds + 14 duration bounds + Inf, all distinct
 
 
 def test_scrape_labels_name_the_app_through_the_collector(run: Run) -> None:
