@@ -79,6 +79,7 @@ def test_compose_stack_uses_only_files_the_stack_command_ships() -> None:
     assert (EXAMPLES / build["context"]).resolve() == REPO
     assert (REPO / build["dockerfile"]).is_file()
     assert compose["services"]["app"]["image"] == compose["services"]["mock-provider"]["image"]
+    assert compose["services"]["app"]["build"] == build
     assert compose["services"]["otelcol"]["environment"]["TRACES_OTLP_ENDPOINT"] == "http://jaeger:4318"
 
 
