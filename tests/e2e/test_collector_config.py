@@ -113,3 +113,21 @@ def test_build_script_serves_the_cached_binary_by_manifest_hash() -> None:
     digest = hashlib.sha256(MANIFEST.read_bytes()).hexdigest()[:16]
     assert Path(binary).parent.name == f"otelcol-{digest}"
     assert (Path(binary).parent / "manifest.yaml").read_bytes() == MANIFEST.read_bytes()
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_every_environment_variable_of_the_configs_is_documented() -> None:
+    values = [s for config in CONFIGS for s in _strings(yaml.safe_load(config.read_text(encoding="utf-8")))]
+    variables = {name for value in values for name in re.findall(r"\$\{env:([A-Z0-9_]+)", value)}
+    readme = (COLLECTOR_DIR / "README.md").read_text(encoding="utf-8")
+    assert {v for v in variables if f"`{v}`" not in readme} == set()
+    # The variables without a default are exactly the ones a deployment must set.
+    required = {name for value in values for name in re.findall(r"\$\{env:([A-Z0-9_]+)\}", value)}
+    assert required == set(REQUIRED_ENV)
