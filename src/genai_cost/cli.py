@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from genai_cost.version import __version__
 
@@ -57,6 +58,35 @@ def _add_price_tools(commands: argparse._SubParsersAction[argparse.ArgumentParse
     price_tool.add_commands(commands, price_tool.runner)
 
 
+def _run_stack(args: argparse.Namespace) -> int:
+    from genai_cost import stack
+
+    try:
+        written = stack.write(args.directory, force=args.force)
+    except (stack.StackError, OSError) as error:
+        print(f"genai-cost stack: {error}", file=sys.stderr)
+        return 1
+    for relative in written:
+        print(args.directory / relative)
+    return 0
+
+
+def _add_stack(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "stack",
+        help="write the Collector, Prometheus, Grafana and docker compose files into a folder",
+        description=(
+            "Write the deployment assets shipped with genai-cost into DIRECTORY: collector/ (Collector "
+            "configs, builder manifest, build script), prometheus/ (rules, budgets, Alertmanager example), "
+            "grafana/ (dashboards, provisioning) and examples/ (docker compose stack, quickstart app). "
+            "Start the stack with: cd DIRECTORY/examples && docker compose up"
+        ),
+    )
+    parser.add_argument("directory", type=Path, metavar="DIRECTORY", help="target folder (created if needed)")
+    parser.add_argument("--force", action="store_true", help="overwrite files that exist with other content")
+    parser.set_defaults(handler=_run_stack)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-cost", description="USD cost and token telemetry for LLM calls, on OpenTelemetry."
@@ -65,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo(commands)
     _add_price_tools(commands)
+    _add_stack(commands)
     return parser
 
 

@@ -100,7 +100,11 @@ class _Server:
 
 class PrometheusServer(_Server):
     """Prometheus scraping ``scrape_targets`` (job -> ["host:port", ...]) every second, evaluating
-    ``rule_files`` every second and sending alerts to ``alertmanager_url`` if given."""
+    ``rule_files`` every second and sending alerts to ``alertmanager_url`` if given.
+
+    ``honor_labels`` keeps the job/instance labels of the scraped data (as a Collector's prometheus
+    exporter sets them from service.name/service.instance.id) instead of the scrape target's;
+    ``extra_args`` are appended to the command line (e.g. ``--web.enable-remote-write-receiver``)."""
 
     def __init__(
         self,
@@ -110,8 +114,11 @@ class PrometheusServer(_Server):
         alertmanager_url: str | None = None,
         interval: str = "1s",
         external_labels: Mapping[str, str] | None = None,
+        honor_labels: bool = False,
+        extra_args: Sequence[str] = (),
     ) -> None:
         super().__init__(workdir)
+        self.extra_args = list(extra_args)
         self.config_path = workdir / "prometheus.yml"
         config: dict[str, Any] = {
             "global": {
@@ -121,7 +128,7 @@ class PrometheusServer(_Server):
             },
             "rule_files": [str(Path(path).resolve()) for path in rule_files],
             "scrape_configs": [
-                {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+                {"job_name": job, "honor_labels": honor_labels, "static_configs": [{"targets": list(targets)}]}
                 for job, targets in scrape_targets.items()
             ],
         }
@@ -140,6 +147,7 @@ class PrometheusServer(_Server):
             f"--web.listen-address=127.0.0.1:{self.port}",
             "--web.enable-lifecycle",
             "--log.level=warn",
+            *self.extra_args,
         ]
 
     def api(self, path: str, **params: str) -> Any:
