@@ -61,8 +61,7 @@ def budgets_file(path: Path, budgets: Sequence[Mapping[str, Any]]) -> Path:
     rules = []
     for budget in budgets:
         labels = {k: v for k, v in budget.items() if k not in ("period", "usd")}
-        rules.append(
-            {"record": f"genai_cost:budget_usd:{budget['period']}", "expr": f"vector({budget['usd']})", "labels": labels}
-        )
+        record = f"genai_cost:budget_usd:{budget['period']}"
+        rules.append({"record": record, "expr": f"vector({budget['usd']})", "labels": labels})
     path.write_text(json.dumps({"groups": [{"name": "genai-cost-budgets", "rules": rules}]}, indent=2))
     return path
