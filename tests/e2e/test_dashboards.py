@@ -191,9 +191,8 @@ INTERVALS = {"__rate_interval": "4s", "__interval": "1s", "__range": "10m"}
 def _options(prom: PrometheusServer, variable: dict[str, Any], values: dict[str, str]) -> list[str]:
     match = re.fullmatch(r"label_values\((.+), (\w+)\)", variable["query"])
     assert match, variable["query"]
-    selector = _substitute(match.group(1), values)
-    return sorted({s["metric"][match.group(2)] for s in prom.query(f"last_over_time({selector}[1h])")
-                   if match.group(2) in s["metric"]})
+    # What Grafana's Prometheus data source asks for label_values(selector, label).
+    return sorted(prom.api(f"label/{match.group(2)}/values", **{"match[]": _substitute(match.group(1), values)}))
 
 
 def _substitute(expr: str, values: dict[str, str]) -> str:
