@@ -3,8 +3,12 @@
     python grafana/generate.py           # rewrite the JSON files
     python grafana/generate.py --check   # exit 1 if a committed file differs from the generator
 
-Built with grafana-foundation-sdk 11.6 (pinned in pyproject.toml's `test` extra), which emits
-schemaVersion 41: Grafana 11.6 loads it as its current schema, Grafana 12 migrates it to 42 on load.
+Built with grafana-foundation-sdk 1769699379!11.6.0 (pinned in pyproject.toml's `test` extra; an
+unpinned install resolves to the Grafana 10.1 build because of the version epoch), which emits
+schemaVersion 41, the current schema of Grafana 11.6. Grafana 12 migrates dashboards from schema
+13 up to 42 on load (42 is the last v1 schema: grafana/grafana,
+apps/dashboard/pkg/migration/schemaversion/README.md); the SDK's newer 0.0.x builds emit 42,
+which Grafana 11 does not know.
 
 Every query reads the series contract (DESIGN.md) or the recording rules in prometheus/rules/, with
 the template variables datasource, service (the Prometheus `job`), provider and model; the
