@@ -2,7 +2,8 @@
 
 A stream ends when it is exhausted, closed, left by a `with` block, fails, or is garbage-collected
 after the app stopped early. The accumulator sees every item and may hide one the app did not ask
-for (the usage-only chunk genai-cost requested on the app's behalf).
+for (the usage-only chunk genai-cost requested on the app's behalf). A stream that fails keeps the
+usage it reported before the failure.
 """
 
 from __future__ import annotations
@@ -31,9 +32,18 @@ def _end(call: Call, accumulator: Accumulator, error: BaseException | None = Non
         if error is None:
             call.finish(accumulator.outcome())
         else:
-            call.fail(error)
+            call.fail(error, _reported(accumulator))
     except Exception:  # telemetry must never break the app's iteration
         logger.debug("genai-cost: could not record a stream", exc_info=True)
+
+
+def _reported(accumulator: Accumulator) -> Outcome | None:
+    """What a failed stream had reported before it broke: its usage is billed and counted."""
+    try:
+        return accumulator.outcome()
+    except Exception:
+        logger.debug("genai-cost: could not read a failed stream's usage", exc_info=True)
+        return None
 
 
 def _take(accumulator: Accumulator, item: Any) -> bool:

@@ -322,9 +322,20 @@ class Call:
         if self.done:
             return
         self.done = True
-        telemetry = self.telemetry
         elapsed = time.perf_counter() - self.started
         response_model = outcome.response_model or ""
+        attributes = self._account(outcome, response_model, elapsed, failed=False)
+        self.telemetry.duration.record(elapsed, self.telemetry.histogram_attributes(self, response_model))
+        span = self.span
+        span.set_attributes(attributes)
+        span.end()
+
+    def _account(self, outcome: Outcome, response_model: str, elapsed: float, failed: bool) -> dict[str, Any]:
+        """Span attributes of an outcome; its usage priced and added to the counters and histograms.
+
+        A failed call without usage is not unpriced: nothing was reported, nothing is counted.
+        """
+        telemetry = self.telemetry
         key = (self.operation, self.endpoint.provider.name, self.request_model, response_model, self.labels)
         attributes: dict[str, Any] = {}
         if response_model:
@@ -337,7 +348,7 @@ class Call:
         if usage is not None and not outcome.billable:
             attributes[names.USAGE_INPUT_TOKENS] = usage.input_tokens
         elif usage is None:
-            if not outcome.pending:
+            if not outcome.pending and not failed:
                 attributes[names.UNPRICED_REASON] = names.UNPRICED_NO_USAGE
                 telemetry.totals.add_unpriced(key, names.UNPRICED_NO_USAGE)
         else:
@@ -361,10 +372,7 @@ class Call:
             hist = telemetry.histogram_attributes
             telemetry.token_usage.record(usage.input_tokens, hist(self, response_model, _INPUT))
             telemetry.token_usage.record(usage.output_tokens, hist(self, response_model, _OUTPUT))
-        telemetry.duration.record(elapsed, telemetry.histogram_attributes(self, response_model))
-        span = self.span
-        span.set_attributes(attributes)
-        span.end()
+        return attributes
 
     def record_content(
         self,
@@ -414,16 +422,26 @@ class Call:
             usage, price = usage.plus(extra), price.plus(extra_price)
         return usage, price
 
-    def fail(self, error: BaseException) -> None:
+    def fail(self, error: BaseException, outcome: Outcome | None = None) -> None:
+        """End a failed call. `outcome`: what the provider had already reported when the call
+        failed (a stream broken after its usage, an automatic-function-calling call whose later
+        request failed); its usage is counted and priced like a finished call's, never estimated,
+        and the span keeps error.type."""
         if self.done:
             return
         self.done = True
         elapsed = time.perf_counter() - self.started
         error_type = error_type_of(error)
-        attrs = self.telemetry.histogram_attributes(self, "", (names.ERROR_TYPE, error_type))
+        response_model = ""
+        attributes: dict[str, Any] = {}
+        if outcome is not None:
+            response_model = outcome.response_model or ""
+            attributes = self._account(outcome, response_model, elapsed, failed=True)
+        attrs = self.telemetry.histogram_attributes(self, response_model, (names.ERROR_TYPE, error_type))
         self.telemetry.duration.record(elapsed, attrs)
+        attributes[names.ERROR_TYPE] = error_type
         span = self.span
-        span.set_attribute(names.ERROR_TYPE, error_type)
+        span.set_attributes(attributes)
         span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         span.end()
 

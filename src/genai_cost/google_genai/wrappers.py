@@ -66,6 +66,13 @@ class _Requests:
         final.parts = parts if len(parts) > 1 else None
         return final
 
+    def reported(self, requested_tier: Any) -> Outcome | None:
+        """The usage of the requests that succeeded before the call failed (e.g. the first requests
+        of automatic function calling); None when none did."""
+        if all(slot[0] is None for slot in self.responses):
+            return None
+        return self.outcome(None, requested_tier)
+
 
 # The logical call whose requests are being made in this context.
 _current: ContextVar[_Requests | None] = ContextVar("genai_cost_google_genai_requests", default=None)
@@ -201,9 +208,10 @@ def _start(telemetry: Telemetry, instance: Any, kwargs: dict[str, Any], operatio
         return None
 
 
-def _fail(call: Call, error: BaseException) -> None:
+def _fail(call: Call, error: BaseException, requests: _Requests | None = None, requested_tier: Any = None) -> None:
     try:
-        call.fail(error)
+        reported = requests.reported(requested_tier) if requests is not None else None
+        call.fail(error, reported)
     except Exception:
         logger.debug("genai-cost: could not record a failed call", exc_info=True)
 
@@ -228,7 +236,7 @@ def generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             response = wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            _fail(call, error, requests, _requested_tier(kwargs))
             raise
         finally:
             call.deactivate()
@@ -250,7 +258,7 @@ def async_generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             response = await wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            _fail(call, error, requests, _requested_tier(kwargs))
             raise
         finally:
             call.deactivate()

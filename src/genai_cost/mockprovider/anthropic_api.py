@@ -21,15 +21,17 @@ Streams: ``message_start`` carries the input and cache counts with ``output_toke
 ``message_delta`` the cumulative totals. Controls under ``"mock"``: ``usage`` (the usage object, as
 is; in a stream it goes on message_start with ``output_tokens: 1``), ``delta_usage`` (a stream's
 message_delta usage; default ``{"output_tokens": usage.output_tokens}`` when ``usage`` is given),
-``chunks``, ``service_tier``.
+``chunks``, ``service_tier``, ``error_after`` (a stream sends that many events, then an in-band
+``error`` event, overloaded_error, as the API does when it fails mid-stream).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -179,7 +181,16 @@ def create_message(req: MockRequest, state: ServerState, _: re.Match[str]) -> Re
         start_usage=start_usage,
         delta_usage=delta,
     )
+    error_after = req.mock.get("error_after")
+    if isinstance(error_after, int) and not isinstance(error_after, bool) and error_after >= 0:
+        events = _then_error(events, error_after)
     return StreamReply(SseEvent(data, event=name) for name, data in events)
+
+
+def _then_error(events: Iterator[tuple[str, dict[str, Any]]], count: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The first `count` events, then an in-band error event, as the API sends when overloaded mid-stream."""
+    yield from itertools.islice(events, count)
+    yield "error", fmt.error_body(529, "Overloaded")
 
 
 def _stream_usages(req: MockRequest, final: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

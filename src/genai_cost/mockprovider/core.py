@@ -79,6 +79,7 @@ class StreamReply:
     events: Iterable[SseEvent]
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    cut_after: int | None = None  # drop the connection after this many events (``mock.cut_after``)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ Controls in the body under ``"mock"`` (google-genai: ``HttpOptions(extra_body={"
 ``usage`` (a ``usageMetadata`` object returned as is; or a list of them, the n-th used for the
 n-th request of one SDK call: n = the ``functionResponse`` turns in the contents (automatic
 function calling) plus the continuation hops so far), ``chunks`` (number of stream chunks),
-``continuation`` (see above). Errors, timeouts and replay are handled by the
+``continuation`` (see above), ``fail_step`` / ``fail_status`` (the n-th request of one SDK call
+fails: e.g. the second request of automatic function calling). Errors, timeouts and replay are handled by the
 server; replaying a recorded JSON-array stream to an SSE request re-frames each array item as one
 event, and integer-encoded enums (Vertex ``$alt=json;enum-encoding=int``) are sent by name unless
 the request asks for integers: the same message in the encoding the client asked for.
@@ -250,9 +251,22 @@ def _response(
     return body
 
 
+def _failed_step(req: MockRequest) -> Reply | None:
+    """``mock.fail_step: n``: the n-th request of one SDK call (0 the first) fails with
+    ``mock.fail_status`` (default 500); the earlier ones succeed."""
+    step, status = req.mock.get("fail_step"), req.mock.get("fail_status", 500)
+    if not isinstance(step, int) or isinstance(step, bool) or _afc_step(req.body) + _hop(req.body) != step:
+        return None
+    status = status if isinstance(status, int) and 400 <= status <= 599 else 500
+    return error_reply(status, f"Mock failure of request {step} of this call.")
+
+
 def generate_content(req: MockRequest, state: ServerState, _: re.Match[str]) -> Reply:
     if not isinstance(req.body.get("contents"), list):
         return error_reply(400, "* GenerateContentRequest.contents: contents is not specified")
+    failed = _failed_step(req)
+    if failed is not None:
+        return failed
     config = req.body.get("generationConfig")
     config = config if isinstance(config, dict) else {}
     call = _function_call(req.body)

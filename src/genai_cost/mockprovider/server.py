@@ -12,11 +12,14 @@ Handled here, before the wire format's routes, for every flavor:
   an error reply in the format's error shape (429 also sends ``retry-after: 0``);
 - ``{"mock": {"error": "timeout"}}`` or model ``mock-timeout``: wait
   ``timeout_delay_s``, then answer normally;
-- ``{"mock": {"replay": "<record id>"}}``: the recorded body, verbatim (see :mod:`.replay`).
+- ``{"mock": {"replay": "<record id>"}}``: the recorded body, verbatim (see :mod:`.replay`);
+- ``{"mock": {"cut_after": n}}`` on a stream: send its first n events, then drop the connection
+  without ending the body (a stream that breaks midway; clients see an incomplete read).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -198,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
             deployment=deployment,
         )
         try:
-            return provider._dispatch(req)
+            return _with_cut(provider._dispatch(req), req)
         except Exception:  # noqa: BLE001
             # A bug in a handler must still give the client an answer, not a hang.
             traceback.print_exc(file=sys.stderr)
@@ -233,13 +236,23 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        for event in reply.events:
+        for sent, event in enumerate(reply.events):
+            if sent == reply.cut_after:
+                self.close_connection = True  # no terminating chunk: the body is incomplete
+                return
             self._write_chunk(_encode_event(event))
         self._write_chunk(b"")  # the zero-length chunk ends the body
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
+
+
+def _with_cut(reply: Reply | None, req: MockRequest) -> Reply | None:
+    cut = req.mock.get("cut_after")
+    if isinstance(reply, StreamReply) and isinstance(cut, int) and not isinstance(cut, bool) and cut >= 0:
+        return dataclasses.replace(reply, cut_after=cut)
+    return reply
 
 
 def _encode_event(event: SseEvent) -> bytes:
