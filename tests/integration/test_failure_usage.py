@@ -28,7 +28,6 @@ from genai_cost import names
 from genai_cost.anthropic import AnthropicCostInstrumentor
 from genai_cost.google_genai import GoogleGenAICostInstrumentor
 from genai_cost.mockprovider import MockProvider
-from genai_cost.openai import OpenAICostInstrumentor
 from tests.conftest import Pipeline, env_map, set_env
 
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
