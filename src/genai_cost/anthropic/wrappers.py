@@ -22,7 +22,7 @@ from anthropic._response import APIResponse, AsyncAPIResponse
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from genai_cost import names, providers
-from genai_cost.anthropic import extract
+from genai_cost.anthropic import content, extract
 from genai_cost.streams import Accumulator, AsyncStream, SyncStream
 from genai_cost.telemetry import Call, Outcome, Telemetry
 
@@ -34,9 +34,10 @@ class Api:
     operation: str
     outcome: Callable[[Any], Outcome]
     accumulator: Callable[[], Accumulator] | None = None
+    has_content: bool = False  # prompts and replies for the opt-in content capture
 
 
-MESSAGES = Api(names.OP_CHAT, extract.message_outcome, extract.MessageStreamAccumulator)
+MESSAGES = Api(names.OP_CHAT, extract.message_outcome, extract.MessageStreamAccumulator, has_content=True)
 COUNT_TOKENS = Api(names.OP_COUNT_TOKENS, extract.count_tokens_outcome)
 
 # (method, path) -> Api. Beta calls use the same paths with `?beta=true` in their params.
@@ -128,7 +129,10 @@ def _start(telemetry: Telemetry, api: Api, client: Any, args: Any, kwargs: Any) 
         body = body if isinstance(body, dict) else {}
         model = body.get("model")
         stream = kwargs.get("stream") is True
-        return telemetry.start(api.operation, endpoint_of(client), model if isinstance(model, str) else None, stream)
+        call = telemetry.start(api.operation, endpoint_of(client), model if isinstance(model, str) else None, stream)
+        if call.captures_content and api.has_content:
+            _record_request(call, body)
+        return call
     except Exception:
         logger.debug("genai-cost: could not start a span", exc_info=True)
         return None
@@ -139,6 +143,22 @@ def _fail(call: Call, error: BaseException) -> None:
         call.fail(error)
     except Exception:
         logger.debug("genai-cost: could not record a failed call", exc_info=True)
+
+
+def _record_request(call: Call, body: dict[str, Any]) -> None:
+    try:
+        messages, system = content.request_content(body)
+        call.record_content(input_messages=messages, system_instructions=system)
+    except Exception:
+        logger.debug("genai-cost: could not read request content", exc_info=True)
+
+
+def _record_response(call: Call, api: Api, message: Any) -> None:
+    if call.captures_content and api.has_content:
+        try:
+            call.record_content(output_messages=content.response_content(message))
+        except Exception:
+            logger.debug("genai-cost: could not read response content", exc_info=True)
 
 
 def _finish(call: Call, outcome: Callable[[], Outcome]) -> None:
@@ -155,15 +175,19 @@ def _on_result(result: Any, call: Call, api: Api) -> Any:
     try:
         if isinstance(result, anthropic.Stream | anthropic.AsyncStream):
             accumulator = api.accumulator() if api.accumulator else _NoUsage()
+            if call.captures_content and api.has_content:
+                accumulator = _CapturingAccumulator(accumulator, call)
             proxy = AsyncStream if isinstance(result, anthropic.AsyncStream) else SyncStream
             return proxy(result, call, accumulator)
         if isinstance(result, AsyncAPIResponse):
             return _AsyncRawResponse(result, call, api)
         if isinstance(result, APIResponse):
             if _is_read(result):  # with_raw_response: parse() is cached, the app gets the same object
+                _record_response(call, api, result.parse())
                 _finish(call, lambda: api.outcome(result.parse()))
                 return result
             return _RawResponse(result, call, api)
+        _record_response(call, api, result)
         _finish(call, lambda: api.outcome(result))
     except Exception:
         logger.debug("genai-cost: could not read a result", exc_info=True)
@@ -173,6 +197,26 @@ def _on_result(result: Any, call: Call, api: Api) -> Any:
 def _is_read(response: APIResponse[Any]) -> bool:
     """A raw response whose whole body is already here (not a stream, not with_streaming_response)."""
     return not getattr(response, "_is_sse_stream", True) and getattr(response.http_response, "is_closed", False)
+
+
+class _CapturingAccumulator:
+    """Collects a stream's output for the opt-in content capture; `inner` reads the usage."""
+
+    def __init__(self, inner: Accumulator, call: Call) -> None:
+        self.inner = inner
+        self.call = call
+        self.text = content.StreamContent()
+
+    def add(self, event: Any) -> bool:
+        try:
+            self.text.add(event)
+        except Exception:  # never at the cost of the usage the inner accumulator reads
+            logger.debug("genai-cost: could not read stream content", exc_info=True)
+        return self.inner.add(event)
+
+    def outcome(self) -> Outcome:
+        self.call.record_content(output_messages=self.text.messages())
+        return self.inner.outcome()
 
 
 class _NoUsage:

@@ -21,7 +21,7 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from genai_cost import names, providers
-from genai_cost.google_genai import extract
+from genai_cost.google_genai import content, extract
 from genai_cost.streams import AsyncStream, SyncStream
 from genai_cost.telemetry import Call, Outcome, Telemetry
 from genai_cost.usage import field
@@ -143,19 +143,29 @@ async def _observe_async(chunks: AsyncIterator[Any], slot: list[Any]) -> AsyncIt
 class _StreamAccumulator:
     """A public stream's chunks; usage comes from the requests made while it is read."""
 
-    __slots__ = ("requests", "requested_tier", "last")
+    __slots__ = ("requests", "requested_tier", "last", "call", "text")
 
-    def __init__(self, requests: _Requests, requested_tier: Any) -> None:
+    def __init__(self, requests: _Requests, requested_tier: Any, call: Call) -> None:
         self.requests = requests
         self.requested_tier = requested_tier
         self.last: Any = None  # the latest chunk with usage, used only if no request was seen
+        self.call = call
+        # The output text, only for the opt-in content capture.
+        self.text = content.StreamContent() if call.captures_content else None
 
     def add(self, chunk: Any) -> bool:
         if getattr(chunk, "usage_metadata", None) is not None:
             self.last = chunk
+        if self.text is not None:
+            try:
+                self.text.add(chunk)
+            except Exception:  # never at the cost of the usage
+                logger.debug("genai-cost: could not read stream content", exc_info=True)
         return False
 
     def outcome(self) -> Outcome:
+        if self.text is not None:
+            self.call.record_content(output_messages=self.text.messages())
         return self.requests.outcome(self.last, self.requested_tier)
 
 
@@ -202,10 +212,31 @@ def _start(telemetry: Telemetry, instance: Any, kwargs: dict[str, Any], operatio
         client = instance._api_client
         default = _VERTEX if client.vertexai else _GEMINI
         endpoint = providers.endpoint_for(client._http_options.base_url, default)
-        return telemetry.start(operation, endpoint, _model_name(kwargs.get("model")), stream)
+        call = telemetry.start(operation, endpoint, _model_name(kwargs.get("model")), stream)
+        if call.captures_content and operation == names.OP_GENERATE_CONTENT:
+            _record_request(call, kwargs)
+        return call
     except Exception:
         logger.debug("genai-cost: could not start a span", exc_info=True)
         return None
+
+
+def _record_request(call: Call, kwargs: dict[str, Any]) -> None:
+    try:
+        call.record_content(
+            input_messages=content.request_messages(kwargs.get("contents")),
+            system_instructions=content.system_instructions(kwargs.get("config")),
+        )
+    except Exception:
+        logger.debug("genai-cost: could not read request content", exc_info=True)
+
+
+def _record_response(call: Call, response: Any) -> None:
+    if call.captures_content:
+        try:
+            call.record_content(output_messages=content.response_messages(response))
+        except Exception:
+            logger.debug("genai-cost: could not read response content", exc_info=True)
 
 
 def _fail(call: Call, error: BaseException, requests: _Requests | None = None, requested_tier: Any = None) -> None:
@@ -241,6 +272,7 @@ def generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         finally:
             call.deactivate()
             _current.reset(token)
+        _record_response(call, response)
         _finish(call, lambda: requests.outcome(response, _requested_tier(kwargs)))
         return response
 
@@ -263,6 +295,7 @@ def async_generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         finally:
             call.deactivate()
             _current.reset(token)
+        _record_response(call, response)
         _finish(call, lambda: requests.outcome(response, _requested_tier(kwargs)))
         return response
 
@@ -279,7 +312,7 @@ def stream_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         except BaseException as error:
             _fail(call, error)
             raise
-        return _GeminiStream(chunks, call, _StreamAccumulator(_Requests(), _requested_tier(kwargs)))
+        return _GeminiStream(chunks, call, _StreamAccumulator(_Requests(), _requested_tier(kwargs), call))
 
     return wrapper
 
@@ -298,7 +331,7 @@ def async_stream_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
             raise
         finally:
             _current.reset(token)
-        return _AsyncGeminiStream(chunks, call, _StreamAccumulator(requests, _requested_tier(kwargs)))
+        return _AsyncGeminiStream(chunks, call, _StreamAccumulator(requests, _requested_tier(kwargs), call))
 
     return wrapper
 

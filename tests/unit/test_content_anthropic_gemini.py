@@ -1,0 +1,193 @@
+"""Content translation for the anthropic and google-genai SDKs: pure functions, on recorded
+responses (tests/data/realdata_*.jsonl), on the SDKs' own types and on request shapes the SDKs accept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anthropic
+from google.genai import types
+
+from genai_cost.anthropic import content as anthropic_content
+from genai_cost.content import Message, Part
+from genai_cost.google_genai import content as gemini_content
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def record(name: str) -> dict[str, Any]:
+    for file in ("realdata_anthropic.jsonl", "realdata_gemini.jsonl"):
+        for line in (DATA / file).read_text().splitlines():
+            found = json.loads(line)
+            if found["id"] == name:
+                return found
+    raise KeyError(name)
+
+
+def body(name: str) -> Any:
+    return json.loads(record(name)["body"])
+
+
+def sse(name: str) -> list[Any]:
+    text = record(name)["body"]
+    return [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+
+
+def shape(messages: list[Message]) -> list[tuple[str, list[tuple[str, int | None]], str | None]]:
+    """(role, [(part type, length of its text)], finish reason): the structure without the text."""
+    return [
+        (m.role, [(p.type, None if p.content is None else len(p.content)) for p in m.parts], m.finish_reason)
+        for m in messages
+    ]
+
+
+# --- anthropic ----------------------------------------------------------------------------------------
+
+
+def test_anthropic_request_with_system_blocks_tools_and_images() -> None:
+    request = {
+        "model": "claude-sonnet-4-5",
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": "What is 10 + 5?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Add them.", "signature": "sig"},
+                {"type": "redacted_thinking", "data": "opaque"},
+                {"type": "tool_use", "id": "toolu_1", "name": "add", "input": {"a": 10, "b": 5}},
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "15"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+                {"type": "document", "source": {"type": "file", "file_id": "file_1"}},
+            ]},
+        ],
+    }  # fmt: skip
+    messages, system = anthropic_content.request_content(request)
+    assert system == [Part("text", "Be brief.")]
+    assert messages == [
+        Message("user", (Part("text", "What is 10 + 5?"),)),
+        Message("assistant", (Part("reasoning", "Add them."), Part("reasoning"), Part("tool_call"))),
+        Message("user", (Part("tool_call_response"), Part("blob"), Part("uri"), Part("file"))),
+    ]
+    # Arguments, results and image data are never kept.
+    assert "opaque" not in repr(messages) and "iVBOR" not in repr(messages) and "15" not in repr(messages[2])
+    assert anthropic_content.request_content({"system": "Rhyme.", "messages": []}) == ([], [Part("text", "Rhyme.")])
+
+
+def test_anthropic_recorded_thinking_message_as_dict_and_sdk_model() -> None:
+    recorded = body("anthropic-claude-3.7-sonnet-thinking")
+    expected = [("assistant", [("reasoning", 429), ("text", 56)], "stop")]
+    assert shape(anthropic_content.response_content(recorded)) == expected
+    message = anthropic.types.Message.model_validate(recorded)
+    [out] = anthropic_content.response_content(message)
+    assert out.parts[1] == Part("text", "The letter 'r' appears 3 times in the word \"strawberry\".")
+    assert out.parts[0].content.startswith("Let me count the number of times the letter 'r' appears")
+
+
+def test_anthropic_recorded_web_search_blocks() -> None:
+    [out] = anthropic_content.response_content(body("anthropic-sonnet-4-web-search"))
+    kinds = [p.type for p in out.parts]
+    assert kinds[:4] == ["reasoning", "tool_call", "tool_call_response", "text"]  # server tool use and its result
+    assert set(kinds[4:]) == {"text"} and out.finish_reason == "stop"
+
+
+def test_anthropic_recorded_streams() -> None:
+    stream = anthropic_content.StreamContent()
+    for event in sse("anthropic-stream-claude-3.7-sonnet-thinking"):
+        stream.add(event)
+    [out] = stream.messages()
+    assert [p.type for p in out.parts] == ["reasoning", "text"] and out.finish_reason == "stop"
+    assert out.parts[0].content.startswith("Let me count the occurrences of the letter")
+    assert out.parts[1].content.startswith("The letter 'r' appears 3 times in the wo")
+
+    search = anthropic_content.StreamContent()
+    for event in sse("anthropic-stream-sonnet-4.5-web-search-404k-input"):
+        search.add(event)
+    [out] = search.messages()
+    kinds = [p.type for p in out.parts]
+    assert kinds.count("tool_call") == 11 and kinds.count("tool_call_response") == 10  # the last search was cut
+    assert out.finish_reason == "pause_turn"  # kept as is: no semconv equivalent
+    assert all(p.content is None for p in out.parts if p.type.startswith("tool_call"))
+
+
+def test_anthropic_finish_reasons() -> None:
+    assert [anthropic_content.finish_reason(r) for r in ("end_turn", "max_tokens", "tool_use", "refusal", None)] == [
+        "stop", "length", "tool_call", "content_filter", None,
+    ]  # fmt: skip
+
+
+# --- google-genai -------------------------------------------------------------------------------------
+
+
+def test_gemini_contents_in_every_shape_the_sdk_accepts() -> None:
+    assert gemini_content.request_messages("hello") == [Message("user", (Part("text", "hello"),))]
+    assert gemini_content.request_messages(["a", types.Part(text="b")]) == [
+        Message("user", (Part("text", "a"), Part("text", "b")))
+    ]
+    history = [
+        types.Content(role="user", parts=[types.Part(text="weather?")]),
+        types.Content(role="model", parts=[
+            types.Part(text="Checking.", thought=True),
+            types.Part(function_call=types.FunctionCall(name="get_weather", args={"city": "Paris"})),
+        ]),
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"r": "sunny"}}}]},
+        types.Part(inline_data=types.Blob(mime_type="image/png", data=b"\x89PNG")),
+        types.Part(file_data=types.FileData(file_uri="gs://bucket/a.pdf", mime_type="application/pdf")),
+    ]  # fmt: skip
+    assert gemini_content.request_messages(history) == [
+        Message("user", (Part("text", "weather?"),)),
+        Message("assistant", (Part("reasoning", "Checking."), Part("tool_call"))),
+        Message("user", (Part("tool_call_response"),)),
+        Message("user", (Part("blob"), Part("uri"))),
+    ]
+    assert "Paris" not in repr(gemini_content.request_messages(history))
+
+
+def test_gemini_system_instruction_shapes() -> None:
+    as_config = types.GenerateContentConfig(system_instruction="Be brief.")
+    assert gemini_content.system_instructions(as_config) == [Part("text", "Be brief.")]
+    as_dict = {"system_instruction": types.Content(parts=[types.Part(text="One."), types.Part(text="Two.")])}
+    assert gemini_content.system_instructions(as_dict) == [Part("text", "One."), Part("text", "Two.")]
+    assert gemini_content.system_instructions({"systemInstruction": ["x", {"text": "y"}]}) == [
+        Part("text", "x"), Part("text", "y"),
+    ]  # fmt: skip
+    assert gemini_content.system_instructions(None) == []
+
+
+def test_gemini_recorded_responses() -> None:
+    thoughts = body("gemini-3-pro-preview-thinking")
+    assert shape(gemini_content.response_messages(thoughts)) == [
+        ("assistant", [("reasoning", 2238), ("text", 3017)], "stop")
+    ]
+    model = types.GenerateContentResponse.model_validate(thoughts)  # the SDK's model reads the same
+    assert gemini_content.response_messages(model) == gemini_content.response_messages(thoughts)
+    code = body("gemini-2.5-flash-tool-use-prompt")
+    assert [p.type for p in gemini_content.response_messages(code)[0].parts] == [
+        "text", "tool_call", "tool_call_response", "text",
+    ]  # fmt: skip
+
+
+def test_gemini_recorded_stream_joins_text_pieces() -> None:
+    stream = gemini_content.StreamContent()
+    chunks = sse("gemini-stream-2.5-flash-tool-use")
+    for chunk in chunks:
+        stream.add(chunk)
+    [out] = stream.messages()
+    assert [p.type for p in out.parts] == ["text", "tool_call", "tool_call_response", "text"]
+    first_texts = []
+    for chunk in chunks:
+        part = chunk["candidates"][0]["content"]["parts"][0]
+        if "text" not in part:
+            break
+        first_texts.append(part["text"])
+    assert out.parts[0].content == "".join(first_texts) and len(first_texts) > 1
+    assert out.finish_reason == "stop"
+
+
+def test_gemini_finish_reasons() -> None:
+    assert [gemini_content.finish_reason(r) for r in ("STOP", types.FinishReason.MAX_TOKENS, "SAFETY", "OTHER")] == [
+        "stop", "length", "content_filter", "other",
+    ]  # fmt: skip
