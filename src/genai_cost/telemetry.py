@@ -491,7 +491,8 @@ def _usage_attributes(attributes: dict[str, Any], usage: Usage, price: Price, ti
 def error_type_of(error: BaseException) -> str:
     """Low-cardinality error.type: the HTTP status of an API error, else the exception's type."""
     status = getattr(error, "status_code", None)
-    if isinstance(status, int):
+    # An error event inside a stream arrives on a 200 response: that status says nothing of the error.
+    if isinstance(status, int) and status >= 400:
         return str(status)
     code = getattr(error, "code", None)  # google-genai's APIError keeps the HTTP status in `code`
     if isinstance(code, int) and not isinstance(code, bool) and hasattr(error, "response"):

@@ -1,11 +1,13 @@
 """No credential in anything genai-cost exports or writes.
 
-tests/e2e/apps/secret_app.py runs under `opentelemetry-instrument` with a distinctive API key and
-sends it as an Authorization header, an api-key header and a ?key= query parameter, on successful
-calls, streams, HTTP errors and a connection error, with content capture switched on and
-genai-cost's logger at DEBUG. Everything the run exports or writes is then searched for the key
-(as is, base64-encoded as in Basic auth, and percent-encoded): every OTLP request received (spans,
-metrics, log records), the Prometheus scrape, and the app's stdout and stderr.
+tests/e2e/apps/secret_app.py runs under `opentelemetry-instrument` with a distinctive API key and,
+in one process, sends it through the openai, anthropic and google-genai SDKs as an Authorization
+(Bearer) header, an api-key, x-api-key and x-goog-api-key header, a Vertex AI OAuth token and a
+?key= query parameter, on successful calls, streams, HTTP errors, a stream that fails midway and a
+connection error, with content capture switched on and genai-cost's logger at DEBUG. Everything
+the run exports or writes is then searched for the key (as is, base64-encoded as in Basic auth,
+and percent-encoded): every OTLP request received (spans, metrics, log records), the Prometheus
+scrape, and the app's stdout and stderr.
 
 Positive controls keep the scan honest: the key really reached the mock provider (its request log
 keeps query strings), the captured prompt text is found in the exported spans, and a warning
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +39,16 @@ FORMS = {
     "percent-encoded": urllib.parse.quote(KEY, safe=""),
     "key tail": KEY[-16:],  # a key masked down to its end is still a leak of most of it
 }
-CALLS = 12
 EXPECTED_OUTCOMES = [
     "bearer-chat:ok", "bearer-stream:ok", "bearer-responses:ok", "bearer-embeddings:ok",
     "bearer-401:AuthenticationError", "extra-header-and-query:ok", "azure-chat:ok",
     "azure-403:PermissionDeniedError", "query-chat:ok", "query-unknown-model:ok", "query-500:InternalServerError",
     "unreachable:APIConnectionError",
+    "anthropic-create:ok", "anthropic-stream:ok", "anthropic-401:AuthenticationError",
+    "anthropic-stream-error:APIStatusError", "anthropic-bearer:ok", "anthropic-query-500:InternalServerError",
+    "gemini-generate:ok", "gemini-stream:ok", "gemini-400:ClientError", "vertex-generate:ok", "vertex-403:ClientError",
 ]  # fmt: skip
+CALLS = len(EXPECTED_OUTCOMES)
 
 
 @dataclass
@@ -52,6 +58,9 @@ class Run:
     outcomes: list[str]
     stderr: str
     mock: MockProvider
+    mock_anthropic: MockProvider
+    mock_gemini: MockProvider
+    mock_vertex: MockProvider
 
 
 def _leaks(text: bytes) -> list[str]:
@@ -59,7 +68,32 @@ def _leaks(text: bytes) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def run(otlp_receiver: OtlpReceiver, mock_openai: MockProvider, run_instrumented: Any) -> Run:
+def mock_anthropic() -> Iterator[MockProvider]:
+    with MockProvider(flavor="anthropic") as mock:
+        yield mock
+
+
+@pytest.fixture(scope="module")
+def mock_gemini() -> Iterator[MockProvider]:
+    with MockProvider(flavor="gemini") as mock:
+        yield mock
+
+
+@pytest.fixture(scope="module")
+def mock_vertex() -> Iterator[MockProvider]:
+    with MockProvider(flavor="vertex") as mock:
+        yield mock
+
+
+@pytest.fixture(scope="module")
+def run(
+    otlp_receiver: OtlpReceiver,
+    mock_openai: MockProvider,
+    mock_anthropic: MockProvider,
+    mock_gemini: MockProvider,
+    mock_vertex: MockProvider,
+    run_instrumented: Any,
+) -> Run:
     prometheus_port = free_port()
     env = base_env(**otel_env("secret-scan", otlp_receiver.traces_url, prometheus_port))
     env.update(
@@ -79,6 +113,10 @@ def run(otlp_receiver: OtlpReceiver, mock_openai: MockProvider, run_instrumented
         OPENAI_BASE_URL=mock_openai.base_url,
         MOCK_ROOT_URL=mock_openai.root_url,
         CLOSED_URL=f"http://127.0.0.1:{free_port()}/v1",
+        ANTHROPIC_API_KEY=KEY,
+        ANTHROPIC_BASE_URL=mock_anthropic.root_url,
+        GEMINI_URL=mock_gemini.root_url,
+        VERTEX_URL=mock_vertex.root_url,
     )
     app = run_instrumented("secret_app.py", env)
     try:
@@ -97,7 +135,8 @@ def run(otlp_receiver: OtlpReceiver, mock_openai: MockProvider, run_instrumented
         requests = otlp_receiver.requests(path)
         exported[f"OTLP {path} (wire)"] = b"".join(r.SerializeToString() for r in requests)
         exported[f"OTLP {path} (text)"] = "\n".join(str(r) for r in requests).encode()
-    return Run(exported, spans, json.loads(done.removeprefix("DONE ")), app.stderr_text, mock_openai)
+    outcomes = json.loads(done.removeprefix("DONE "))
+    return Run(exported, spans, outcomes, app.stderr_text, mock_openai, mock_anthropic, mock_gemini, mock_vertex)
 
 
 def test_the_app_made_every_call(run: Run) -> None:
@@ -105,13 +144,30 @@ def test_the_app_made_every_call(run: Run) -> None:
     ours = [s for s in run.spans if s.scope_name == "genai_cost"]
     assert len(ours) == CALLS
     assert sorted(s.attributes.get("error.type", "") for s in ours if s.status_code == "ERROR") == [
-        "401", "403", "500", "openai.APIConnectionError",
+        "400", "401", "401", "403", "403", "500", "500", "anthropic.APIStatusError", "openai.APIConnectionError",
     ]  # fmt: skip
+    by_provider: dict[str, int] = {}
+    for span in ours:
+        provider = span.attributes["gen_ai.provider.name"]
+        by_provider[provider] = by_provider.get(provider, 0) + 1
+    # GENAI_COST_PROVIDER_MAP names the openai mock (Azure client included) openai.
+    assert by_provider == {"openai": 12, "anthropic": 6, "gcp.gemini": 3, "gcp.vertex_ai": 2}
+
+
+def test_the_stream_that_failed_midway_kept_its_usage(run: Run) -> None:
+    [span] = [s for s in run.spans if s.attributes.get("error.type") == "anthropic.APIStatusError"]
+    assert span.attributes["gen_ai.usage.output_tokens"] == 1  # message_start's, reported before the error
+    assert span.attributes["gen_ai.usage.input_tokens"] > 0 and span.attributes["gen_ai.usage.cost"] > 0
 
 
 def test_the_key_was_really_sent(run: Run) -> None:
     sent_in_query = [r for r in run.mock.requests if r.query.get("key") == KEY]
     assert len(sent_in_query) == 4  # query-chat, query-unknown-model, query-500, extra-header-and-query
+    assert [r.query.get("key") for r in run.mock_anthropic.requests].count(KEY) == 1  # anthropic-query-500
+    # Credential headers are kept out of the mock's request log; the calls themselves arrived.
+    assert len(run.mock_anthropic.requests) == 6
+    assert len(run.mock_gemini.requests) == 3 and len(run.mock_vertex.requests) == 2
+    assert all(r.path.startswith("/v1beta1/projects/scan-project/") for r in run.mock_vertex.requests)
 
 
 def test_the_scan_sees_content_and_logs(run: Run) -> None:

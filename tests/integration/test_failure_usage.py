@@ -128,8 +128,11 @@ def test_anthropic_stream_error_event_keeps_message_start_usage(
             seen.append(event.type)
     assert seen == ["message_start", "content_block_start", "content_block_delta"]  # the SDK drops the ping
     assert raised.value.body["error"]["type"] == "overloaded_error"
-    error_type = str(raised.value.status_code)  # the SDK keeps the stream's HTTP status (200)
-    assert_failed_with_usage(anthropic_pipeline, error_type, SONNET_STARTED_TOKENS, SONNET_STARTED_COST)
+    # The SDK raises the in-band error with the stream's HTTP status, 200: error.type is the exception's.
+    assert raised.value.status_code == 200
+    assert_failed_with_usage(
+        anthropic_pipeline, "anthropic.APIStatusError", SONNET_STARTED_TOKENS, SONNET_STARTED_COST
+    )
     assert only_span(anthropic_pipeline).attributes[names.RESPONSE_MODEL] == "claude-sonnet-4-5"
 
 
