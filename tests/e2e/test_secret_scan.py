@@ -172,6 +172,13 @@ def test_the_key_was_really_sent(run: Run) -> None:
 
 def test_the_scan_sees_content_and_logs(run: Run) -> None:
     assert b"canary-prompt" in run.exported[f"OTLP {TRACES_PATH} (wire)"]
+    # Every SDK's captured prompts are in the scanned spans.
+    captured = {
+        s.attributes["gen_ai.provider.name"]
+        for s in run.spans
+        if s.scope_name == "genai_cost" and "canary-prompt" in str(s.attributes.get("gen_ai.input.messages"))
+    }
+    assert captured == {"openai", "anthropic", "gcp.gemini", "gcp.vertex_ai"}
     assert b"genai_cost_attribution" not in run.exported["prometheus scrape"]  # nothing overflowed
     assert b"gen_ai_client_cost_usd_total" in run.exported["prometheus scrape"]
     assert b"gen_ai.client.cost" in run.exported[f"OTLP {METRICS_PATH} (wire)"]
