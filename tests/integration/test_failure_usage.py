@@ -192,7 +192,7 @@ def test_openai_stream_cut_after_or_before_its_usage_chunk(
 ) -> None:
     set_env(monkeypatch, **env_map(mock_openai, "openai"))
     client = openai.OpenAI(base_url=mock_openai.base_url, max_retries=0)
-    # Two text chunks, the finish chunk, the usage chunk, [DONE]: cut at 5 drops only [DONE].
+    # The role chunk, two text chunks, the finish chunk, the usage chunk, [DONE]: cut at 5 drops only [DONE].
     stream = client.chat.completions.create(
         model="gpt-4o-mini", messages=USER, stream=True,
         extra_body={"mock": {"usage": CHAT_USAGE, "chunks": 2, "cut_after": cut_after}},
