@@ -361,6 +361,7 @@ class Row:
     calls: float = 0
     input: float = 0
     cached: float = 0
+    written: float = 0
     output: float = 0
     cost: float = 0
     savings: float = 0
@@ -371,7 +372,12 @@ class Row:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-_TOKEN_FIELDS = {names.TOKEN_INPUT: "input", names.TOKEN_CACHE_READ: "cached", names.TOKEN_OUTPUT: "output"}
+_TOKEN_FIELDS = {
+    names.TOKEN_INPUT: "input",
+    names.TOKEN_CACHE_READ: "cached",
+    names.TOKEN_CACHE_WRITE: "written",
+    names.TOKEN_OUTPUT: "output",
+}
 _SERIES_FIELDS = {
     "gen_ai_client_cost_usd_total": "cost",
     "gen_ai_client_cost_savings_usd_total": "savings",
@@ -431,6 +437,7 @@ _HEADERS = (
     "calls",
     "input",
     "cached",
+    "written",
     "output",
     "cache hit",
     "cost USD",
@@ -444,7 +451,7 @@ def _cells(provider: str, model: str, row: Row) -> tuple[str, ...]:
     # Rows with no cost series (unpriced models, failed calls) show "-", never a made-up $0.
     priced = bool(row.cost or row.savings)
     cost = f"{row.cost:.6f}" if priced else "-"
-    counts = (f"{int(v)}" for v in (row.calls, row.input, row.cached, row.output))
+    counts = (f"{int(v)}" for v in (row.calls, row.input, row.cached, row.written, row.output))
     savings = f"{row.savings:.6f}" if priced else "-"
     return (provider, model, *counts, hit_rate, cost, savings, f"{int(row.unpriced)}")
 

@@ -4,14 +4,13 @@ query of every dashboard returns series from a live Prometheus holding a real ru
 
 The run: tests/e2e/apps/dashboard_app.py (genai_app.py's calls through the openai, anthropic and
 google-genai SDKs, twice) under `opentelemetry-instrument` against four local mock providers
-(openai, x_ai, anthropic, gemini); a real Prometheus
-scrapes the app's OTel Prometheus endpoint every second and evaluates the shipped recording rules
-with a test budgets file. Template variables are resolved the way Grafana does: their own
-label_values() queries run against the same Prometheus, the chosen values must be among the
-options, multi-value selections become regex alternations, the provider variable takes every
-provider's value at least once (the overview with all four, the model drill-down with each),
-`All` becomes the variable's allValue, and $__rate_interval / $__interval / $__range get values
-fit for a 1 s scrape interval.
+(openai, x_ai, anthropic, gemini); a real Prometheus scrapes the app's OTel Prometheus endpoint
+every second and evaluates the shipped recording rules with a test budgets file. Template variables
+are resolved the way Grafana does: their own label_values() queries run against the same
+Prometheus, the chosen values must be among the options, multi-value selections become regex
+alternations, the provider variable takes every provider's value at least once (the overview with
+all four, the model drill-down with each), `All` becomes the variable's allValue, and
+$__rate_interval / $__interval / $__range get values fit for a 1 s scrape interval.
 """
 
 from __future__ import annotations

@@ -395,6 +395,30 @@ def test_prometheus_label_sets(run: Run) -> None:
             assert s.select(name, {"gen_ai_provider_name": provider}), (provider, name)
 
 
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_prometheus_label_sets_per_provider(run: Run, provider: str) -> None:
+    """Every SDK's series have the contract's label names, the same for every provider."""
+
+    def label_names(name: str) -> set[frozenset[str]]:
+        found = run.scrape.select(name, {"gen_ai_provider_name": provider})
+        return {frozenset(k for k, v in x.labels.items() if v != "") for x in found}
+
+    counter = MODEL_LABELS | SCOPE_LABELS
+    histogram = MODEL_LABELS | SERVER_LABELS | SCOPE_LABELS
+    failed = (histogram - {"gen_ai_response_model"}) | {"error_type"}
+    has_unpriced = provider in {p for p, _ in EXPECTED_UNPRICED}
+    has_errors = any(e.provider == provider and e.error_type for e in EXPECTED)
+    assert label_names("gen_ai_client_cost_usd_total") == {counter}
+    assert label_names("gen_ai_client_cost_savings_usd_total") == {counter}
+    assert label_names("gen_ai_client_tokens_total") == {counter | {"gen_ai_token_type"}}
+    assert label_names("gen_ai_client_unpriced_total") == ({counter | {"genai_cost_unpriced_reason"}} if has_unpriced
+                                                           else set())  # fmt: skip
+    assert label_names("gen_ai_client_token_usage_count") == {histogram | {"gen_ai_token_type"}}
+    assert label_names("gen_ai_client_operation_duration_seconds_count") == (
+        {histogram, failed} if has_errors else {histogram}
+    )
+
+
 def test_prometheus_cost_equals_span_cost(run: Run) -> None:
     s = run.scrape
     span_total = sum(x.attributes.get("gen_ai.usage.cost", 0.0) for x in run.spans)

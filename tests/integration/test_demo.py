@@ -35,6 +35,7 @@ class TableRow:
     calls: int
     input: int
     cached: int
+    written: int  # cache write
     output: int
     cost: float  # 0.0 for "-" (unpriced)
     savings: float
@@ -45,9 +46,9 @@ def _row(line: str) -> TableRow:
     cells = line.split()
     if cells[0] == "TOTAL":
         cells.insert(1, "")
-    provider, model, calls, input_, cached, output, _hit, cost, savings, unpriced = cells
+    provider, model, calls, input_, cached, written, output, _hit, cost, savings, unpriced = cells
     return TableRow(
-        provider, model, int(calls), int(input_), int(cached), int(output),
+        provider, model, int(calls), int(input_), int(cached), int(written), int(output),
         0.0 if cost == "-" else float(cost), 0.0 if savings == "-" else float(savings), int(unpriced),
     )
 
@@ -99,6 +100,7 @@ def test_total_cost_is_positive_and_the_sum_of_rows(table: tuple[dict[tuple[str,
     assert total.cost == pytest.approx(sum(row.cost for row in rows.values()), abs=0.5e-6 * (len(rows) + 1))
     assert total.calls == sum(row.calls for row in rows.values())
     assert total.input == sum(row.input for row in rows.values())
+    assert total.written == sum(row.written for row in rows.values()) == SYSTEM_TOKENS  # Anthropic's cache write
     assert total.unpriced == sum(row.unpriced for row in rows.values())
 
 
@@ -140,8 +142,8 @@ def test_anthropic_cache_write_then_read(table: tuple[dict[tuple[str, str], Tabl
     sonnet = rows[("anthropic", "claude-sonnet-4-6")]
     # Each call: 15 uncached input tokens besides the prefix; the first writes the prefix to the
     # 5-minute cache, the second reads it.
-    expected = (2, 2 * (15 + SYSTEM_TOKENS), SYSTEM_TOKENS, 24)
-    assert (sonnet.calls, sonnet.input, sonnet.cached, sonnet.output) == expected
+    expected = (2, 2 * (15 + SYSTEM_TOKENS), SYSTEM_TOKENS, SYSTEM_TOKENS, 24)
+    assert (sonnet.calls, sonnet.input, sonnet.cached, sonnet.written, sonnet.output) == expected
     cost = (
         30 * SONNET_4_6_IN + SYSTEM_TOKENS * SONNET_4_6_CACHE_WRITE_5M + SYSTEM_TOKENS * SONNET_4_6_CACHE_READ
         + 24 * SONNET_4_6_OUT
@@ -153,7 +155,7 @@ def test_anthropic_cache_write_then_read(table: tuple[dict[tuple[str, str], Tabl
 def test_anthropic_thinking_stream(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:
     rows, _total = table
     haiku = rows[("anthropic", "claude-haiku-4-5")]
-    assert (haiku.calls, haiku.input, haiku.cached, haiku.output) == (1, 15, 0, 12 + 24)
+    assert (haiku.calls, haiku.input, haiku.cached, haiku.written, haiku.output) == (1, 15, 0, 0, 12 + 24)
     assert haiku.cost == pytest.approx((15 * HAIKU_4_5_IN + 36 * HAIKU_4_5_OUT) / M, abs=PRINTED)
 
 
@@ -162,7 +164,7 @@ def test_gemini_implicit_cache_on_the_repeat(table: tuple[dict[tuple[str, str], 
     flash = rows[("gcp.gemini", "gemini-2.5-flash")]
     # 1819 prompt tokens per call; the repeat reads 1792 of them (the mock reports a repeated
     # prompt's whole 128-token blocks as cached: 14 * 128); thoughts are output.
-    assert (flash.calls, flash.input, flash.cached, flash.output) == (2, 2 * 1819, 1792, 2 * (12 + 24))
+    assert (flash.calls, flash.input, flash.cached, flash.written, flash.output) == (2, 2 * 1819, 1792, 0, 72)
     cost = ((2 * 1819 - 1792) * FLASH_IN + 1792 * FLASH_CACHED + 72 * FLASH_OUT) / M
     assert flash.cost == pytest.approx(cost, abs=PRINTED)
     assert flash.savings == pytest.approx(1792 * (FLASH_IN - FLASH_CACHED) / M, abs=PRINTED)
