@@ -1,7 +1,8 @@
 """`genai-cost demo`: a realistic LLM workload, fully offline, and what genai-cost makes of it.
 
-Local mock providers (OpenAI, xAI and OpenRouter wire formats) stand in for the real APIs; the
-real openai SDK talks to them over HTTP, instrumented by genai-cost with a real OpenTelemetry SDK.
+Local mock providers (OpenAI, xAI, OpenRouter, Anthropic and Gemini wire formats) stand in for the
+real APIs; the real openai, anthropic and google-genai SDKs talk to them over HTTP, instrumented by
+genai-cost with a real OpenTelemetry SDK.
 The table at the end is read back from the live Prometheus endpoint, so it shows exactly what a
 Prometheus server scraping the app would see.
 """
@@ -22,7 +23,11 @@ from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
 
+import anthropic
 import openai
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types as genai_types
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
@@ -33,12 +38,18 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
 from genai_cost import config, names, providers
+from genai_cost.anthropic import AnthropicCostInstrumentor
+from genai_cost.google_genai import GoogleGenAICostInstrumentor
 from genai_cost.mockprovider import MockProvider
 from genai_cost.openai import OpenAICostInstrumentor
 
 DEFAULT_PORT = 9464
 HOST = "127.0.0.1"
-MOCK_FLAVORS = ("openai", "x_ai", "openrouter")  # each mock's flavor is also its gen_ai.provider.name
+# OpenAI-compatible mocks, reached through the openai SDK: each one's flavor is also its
+# gen_ai.provider.name, told to genai-cost by the provider map. The anthropic and google-genai SDKs
+# name their provider themselves.
+OPENAI_FLAVORS = ("openai", "x_ai", "openrouter")
+MOCK_FLAVORS = (*OPENAI_FLAVORS, "anthropic", "gemini")
 API_KEY = "demo-key-for-the-local-mock"  # the mocks accept any key
 
 # --- local mock providers and the environment genai-cost reads ----------------------------------
@@ -46,12 +57,13 @@ API_KEY = "demo-key-for-the-local-mock"  # the mocks accept any key
 
 @contextmanager
 def mock_providers() -> Iterator[dict[str, str]]:
-    """Start one mock per flavor; yields flavor -> base URL."""
+    """Start one mock per flavor; yields flavor -> the URL its SDK takes as base URL."""
     with ExitStack() as stack:
         mocks = {flavor: MockProvider(HOST, 0, flavor).start() for flavor in MOCK_FLAVORS}
         for mock in mocks.values():
             stack.callback(mock.stop)
-        yield {flavor: mock.base_url for flavor, mock in mocks.items()}
+        # The openai SDK wants the API's base (".../v1"); the others add their own path.
+        yield {flavor: mock.base_url if flavor in OPENAI_FLAVORS else mock.root_url for flavor, mock in mocks.items()}
 
 
 @contextmanager
@@ -199,6 +211,78 @@ def _with_async_client(base_url: str, action: Callable[[openai.AsyncOpenAI], Awa
     return lambda: asyncio.run(main())
 
 
+def _claude(client: anthropic.Anthropic, model: str, question: str) -> None:
+    client.messages.create(model=model, max_tokens=1024, messages=[{"role": "user", "content": question}])
+
+
+def _claude_support(client: anthropic.Anthropic, model: str, question: str) -> None:
+    """A question after the support system prompt, marked for Anthropic's prompt cache."""
+    system = [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}]
+    messages = [{"role": "user", "content": question}]
+    client.messages.create(model=model, max_tokens=1024, system=system, messages=messages)  # type: ignore[arg-type]
+
+
+def _claude_stream_thinking(client: anthropic.Anthropic, model: str, question: str) -> None:
+    with client.messages.stream(
+        model=model, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=[{"role": "user", "content": question}],
+    ) as stream:
+        for _text in stream.text_stream:
+            pass
+
+
+def _gemini(client: genai.Client, model: str, question: str) -> None:
+    client.models.generate_content(model=model, contents=question)
+
+
+def _gemini_support(client: genai.Client, model: str, question: str) -> None:
+    config = genai_types.GenerateContentConfig(system_instruction=SYSTEM_PROMPT)
+    client.models.generate_content(model=model, contents=question, config=config)
+
+
+def _gemini_stream(client: genai.Client, model: str, question: str) -> None:
+    for _chunk in client.models.generate_content_stream(model=model, contents=question):
+        pass
+
+
+def anthropic_workload(client: anthropic.Anthropic) -> list[Step]:
+    """Prompt-cache write then read, a thinking stream, an unknown model, an overloaded API."""
+    sonnet, haiku = "claude-sonnet-4-6", "claude-haiku-4-5"
+    billing = "My invoice shows two charges for March. Why?"
+    return [
+        Step(f"anthropic {sonnet}, system prompt cached (write)", lambda: _claude_support(client, sonnet, billing)),
+        Step(f"anthropic {sonnet}, same prompt (cache read)", lambda: _claude_support(client, sonnet, billing)),
+        Step(f"anthropic stream {haiku}, thinking", lambda: _claude_stream_thinking(client, haiku, billing)),
+        Step("anthropic acme-internal-13b (no known price)", lambda: _claude(client, "acme-internal-13b", billing)),
+        Step(
+            "anthropic mock-error-529 (overloaded)",
+            lambda: _claude(client, "mock-error-529", billing),
+            expected_error=anthropic.APIStatusError,
+        ),
+    ]
+
+
+def google_genai_workload(client: genai.Client) -> list[Step]:
+    """Implicit cache on a repeated prompt, a thinking stream, embeddings, an unknown model, an error."""
+    flash, lite = "gemini-2.5-flash", "gemini-2.5-flash-lite"
+    login = "I cannot log in since yesterday. What should I try?"
+    return [
+        Step(f"gemini {flash}, long system prompt", lambda: _gemini_support(client, flash, login)),
+        Step(f"gemini {flash}, same prompt (implicit cache)", lambda: _gemini_support(client, flash, login)),
+        Step(f"gemini stream {lite}, thinking", lambda: _gemini_stream(client, lite, login)),
+        Step(
+            "gemini embeddings gemini-embedding-001",
+            lambda: client.models.embed_content(model="gemini-embedding-001", contents=list(_RULES)),
+        ),
+        Step("gemini acme-internal-70b (no known price)", lambda: _gemini(client, "acme-internal-70b", login)),
+        Step(
+            "gemini mock-error-503 (unavailable)",
+            lambda: _gemini(client, "mock-error-503", login),
+            expected_error=genai_errors.ServerError,
+        ),
+    ]
+
+
 def build_workload(
     urls: Mapping[str, str], oai: openai.OpenAI, xai: openai.OpenAI, router: openai.OpenAI
 ) -> list[Step]:
@@ -260,9 +344,13 @@ def run_steps(steps: list[Step]) -> int:
 def run_workload(urls: Mapping[str, str]) -> int:
     with ExitStack() as stack:
         oai, xai, router = (
-            stack.enter_context(openai.OpenAI(base_url=urls[flavor], api_key=API_KEY)) for flavor in MOCK_FLAVORS
+            stack.enter_context(openai.OpenAI(base_url=urls[flavor], api_key=API_KEY)) for flavor in OPENAI_FLAVORS
         )
-        return run_steps(build_workload(urls, oai, xai, router))
+        claude = stack.enter_context(anthropic.Anthropic(base_url=urls["anthropic"], api_key=API_KEY, max_retries=0))
+        gemini = genai.Client(api_key=API_KEY, http_options=genai_types.HttpOptions(base_url=urls["gemini"]))
+        stack.callback(gemini.close)
+        steps = build_workload(urls, oai, xai, router) + anthropic_workload(claude) + google_genai_workload(gemini)
+        return run_steps(steps)
 
 
 # --- reading the telemetry back from Prometheus ------------------------------------------------------
@@ -273,6 +361,7 @@ class Row:
     calls: float = 0
     input: float = 0
     cached: float = 0
+    written: float = 0
     output: float = 0
     cost: float = 0
     savings: float = 0
@@ -283,7 +372,12 @@ class Row:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-_TOKEN_FIELDS = {names.TOKEN_INPUT: "input", names.TOKEN_CACHE_READ: "cached", names.TOKEN_OUTPUT: "output"}
+_TOKEN_FIELDS = {
+    names.TOKEN_INPUT: "input",
+    names.TOKEN_CACHE_READ: "cached",
+    names.TOKEN_CACHE_WRITE: "written",
+    names.TOKEN_OUTPUT: "output",
+}
 _SERIES_FIELDS = {
     "gen_ai_client_cost_usd_total": "cost",
     "gen_ai_client_cost_savings_usd_total": "savings",
@@ -343,6 +437,7 @@ _HEADERS = (
     "calls",
     "input",
     "cached",
+    "written",
     "output",
     "cache hit",
     "cost USD",
@@ -356,7 +451,7 @@ def _cells(provider: str, model: str, row: Row) -> tuple[str, ...]:
     # Rows with no cost series (unpriced models, failed calls) show "-", never a made-up $0.
     priced = bool(row.cost or row.savings)
     cost = f"{row.cost:.6f}" if priced else "-"
-    counts = (f"{int(v)}" for v in (row.calls, row.input, row.cached, row.output))
+    counts = (f"{int(v)}" for v in (row.calls, row.input, row.cached, row.written, row.output))
     savings = f"{row.savings:.6f}" if priced else "-"
     return (provider, model, *counts, hit_rate, cost, savings, f"{int(row.unpriced)}")
 
@@ -409,13 +504,15 @@ def _genai_spans(exporters: Exporters) -> int:
 
 
 def _instrumented_run(exporters: Exporters) -> int:
-    instrumentor = OpenAICostInstrumentor()
-    with mock_providers() as urls, provider_map(urls):
-        instrumentor.instrument(tracer_provider=exporters.tracer_provider, meter_provider=exporters.meter_provider)
+    instrumentors = (OpenAICostInstrumentor(), AnthropicCostInstrumentor(), GoogleGenAICostInstrumentor())
+    with mock_providers() as urls, provider_map({flavor: urls[flavor] for flavor in OPENAI_FLAVORS}):
+        for instrumentor in instrumentors:
+            instrumentor.instrument(tracer_provider=exporters.tracer_provider, meter_provider=exporters.meter_provider)
         try:
             return run_workload(urls)
         finally:
-            instrumentor.uninstrument()
+            for instrumentor in instrumentors:
+                instrumentor.uninstrument()
 
 
 def _wait_for_signal() -> None:

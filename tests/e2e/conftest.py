@@ -55,6 +55,37 @@ def mock_xai() -> Iterator[MockProvider]:
 
 
 @pytest.fixture(scope="module")
+def mock_anthropic() -> Iterator[MockProvider]:
+    """A mock provider speaking the Anthropic Messages API (flavor anthropic)."""
+    yield from _mock("anthropic")
+
+
+@pytest.fixture(scope="module")
+def mock_gemini() -> Iterator[MockProvider]:
+    """A mock provider speaking the Gemini Developer API (flavor gemini)."""
+    yield from _mock("gemini")
+
+
+@pytest.fixture(scope="module")
+def sdk_env(
+    mock_openai: MockProvider, mock_xai: MockProvider, mock_anthropic: MockProvider, mock_gemini: MockProvider
+) -> dict[str, str]:
+    """What tests/e2e/apps/genai_app.py reads: each SDK's own key and base-URL variables, pointing at
+    the mocks, and the provider map that names the OpenAI-compatible mocks' providers."""
+    return {
+        "GENAI_COST_PROVIDER_MAP": f"127.0.0.1:{mock_openai.port}=openai,127.0.0.1:{mock_xai.port}=x_ai",
+        "OPENAI_API_KEY": "test",
+        "OPENAI_BASE_URL": mock_openai.base_url,
+        "XAI_API_KEY": "test",
+        "XAI_BASE_URL": mock_xai.base_url,
+        "ANTHROPIC_API_KEY": "test",
+        "ANTHROPIC_BASE_URL": mock_anthropic.root_url,
+        "GEMINI_API_KEY": "test",
+        "GOOGLE_GEMINI_BASE_URL": mock_gemini.root_url,
+    }
+
+
+@pytest.fixture(scope="module")
 def prometheus_port() -> int:
     """A free loopback port for the app's Prometheus exporter (the app binds it)."""
     return free_port()

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from genai_cost.mockprovider import MockProvider
-from tests.e2e.test_zero_code import CONTRACT_SERIES, EXPECTED, EXPECTED_TOTAL_COST
+from tests.e2e.test_zero_code import CONTRACT_SERIES, EXPECTED, EXPECTED_TOTAL_COST, PROVIDERS
 from tests.helpers.collector import REPO, Collector
 from tests.helpers.instrumented import base_env
 from tests.helpers.otlp import OtlpReceiver, SpanRecord
@@ -41,8 +40,7 @@ class Run:
 def run(
     tmp_path_factory: pytest.TempPathFactory,
     otlp_receiver: OtlpReceiver,
-    mock_openai: MockProvider,
-    mock_xai: MockProvider,
+    sdk_env: dict[str, str],
     run_instrumented: Any,
 ) -> Iterator[Run]:
     work = tmp_path_factory.mktemp("collector-gateway")
@@ -71,15 +69,9 @@ def run(
                     OTEL_EXPORTER_OTLP_ENDPOINT=agent.otlp_http_url,
                     OTEL_METRIC_EXPORT_INTERVAL="500",
                     OTEL_BSP_SCHEDULE_DELAY="100",
-                    GENAI_COST_PROVIDER_MAP=(
-                        f"127.0.0.1:{mock_openai.port}=openai,127.0.0.1:{mock_xai.port}=x_ai"
-                    ),
-                    OPENAI_API_KEY="test",
-                    OPENAI_BASE_URL=mock_openai.base_url,
-                    XAI_API_KEY="test",
-                    XAI_BASE_URL=mock_xai.base_url,
+                    **sdk_env,
                 )
-                app = run_instrumented("openai_app.py", env)
+                app = run_instrumented("genai_app.py", env)
                 try:
                     app.wait_for_line(lambda line: line == "READY", timeout=30)
                     # Every call is done: any metric collection from now on carries the final values.
@@ -115,6 +107,7 @@ def test_gateway_writes_the_contract_series(run: Run) -> None:
     for labels in cost:
         assert MODEL_LABELS <= set(labels)
         assert labels["job"] == SERVICE
+    assert {labels["gen_ai_provider_name"] for labels in cost} == PROVIDERS
 
 
 def test_gateway_cost_in_the_store_equals_span_cost(run: Run) -> None:
@@ -122,5 +115,11 @@ def test_gateway_cost_in_the_store_equals_span_cost(run: Run) -> None:
     assert span_cost == pytest.approx(EXPECTED_TOTAL_COST, rel=1e-9)
     (total,) = run.prometheus.query("sum(gen_ai_client_cost_usd_total)")
     assert float(total["value"][1]) == pytest.approx(span_cost, rel=1e-9)
+    by_provider = run.prometheus.query("sum by (gen_ai_provider_name) (gen_ai_client_cost_usd_total)")
+    for sample in by_provider:
+        provider = sample["metric"]["gen_ai_provider_name"]
+        spans = [s for s in run.spans if s.attributes["gen_ai.provider.name"] == provider]
+        expected = sum(s.attributes.get("gen_ai.usage.cost", 0.0) for s in spans)
+        assert float(sample["value"][1]) == pytest.approx(expected, rel=1e-9), provider
     (calls,) = run.prometheus.query("sum(gen_ai_client_operation_duration_seconds_count)")
     assert float(calls["value"][1]) == len(EXPECTED)

@@ -1,7 +1,8 @@
 """Both telemetry paths, end to end, on real processes: the same contract series and the same cost.
 
-One run of tests/e2e/apps/openai_app.py (the real openai SDK against two local mock providers)
-under `opentelemetry-instrument`, with two metric exporters at once (OTEL_METRICS_EXPORTER=otlp,prometheus):
+One run of tests/e2e/apps/genai_app.py (the real openai, anthropic and google-genai SDKs against
+four local mock providers) under `opentelemetry-instrument`, with two metric exporters at once
+(OTEL_METRICS_EXPORTER=otlp,prometheus):
 
 - direct:    app /metrics (OTel's Prometheus exporter) <- scraped by Prometheus "direct";
 - collector: app --OTLP/HTTP--> the Collector built from collector/manifest.yaml, running the
@@ -35,8 +36,14 @@ from typing import Any
 
 import pytest
 
-from genai_cost.mockprovider import MockProvider
-from tests.e2e.test_zero_code import CONTRACT_SERIES, EXPECTED, EXPECTED_TOTAL_COST, EXPECTED_TOTAL_SAVINGS
+from tests.e2e.test_zero_code import (
+    CONTRACT_SERIES,
+    EXPECTED,
+    EXPECTED_TOTAL_COST,
+    EXPECTED_TOTAL_SAVINGS,
+    EXPECTED_UNPRICED,
+    PROVIDERS,
+)
 from tests.helpers import free_port
 from tests.helpers.collector import Collector
 from tests.helpers.instrumented import base_env
@@ -129,8 +136,7 @@ def _wait_for_final_scrape(prometheus: PrometheusServer, job: str, calls: int, t
 def run(
     tmp_path_factory: pytest.TempPathFactory,
     otlp_receiver: OtlpReceiver,
-    mock_openai: MockProvider,
-    mock_xai: MockProvider,
+    sdk_env: dict[str, str],
     run_instrumented: Any,
 ) -> Iterator[Run]:
     work = tmp_path_factory.mktemp("collector-paths")
@@ -153,13 +159,9 @@ def run(
             OTEL_BSP_SCHEDULE_DELAY="100",
             OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
             OTEL_EXPORTER_PROMETHEUS_PORT=str(app_metrics_port),
-            GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai,127.0.0.1:{mock_xai.port}=x_ai",
-            OPENAI_API_KEY="test",
-            OPENAI_BASE_URL=mock_openai.base_url,
-            XAI_API_KEY="test",
-            XAI_BASE_URL=mock_xai.base_url,
+            **sdk_env,
         )
-        app = run_instrumented("openai_app.py", env)
+        app = run_instrumented("genai_app.py", env)
         try:
             result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=30)
             app.wait_for_line(lambda line: line == "READY", timeout=5)
@@ -189,7 +191,9 @@ def _without_scrape_labels(series: dict[str, set[frozenset[str]]]) -> dict[str, 
 
 def test_app_ran_and_spans_came_through_the_collector(run: Run) -> None:
     assert run.exit_code == 0
-    assert run.app_result["error"] == ["RateLimitError", 429]
+    assert [run.app_result[key] for key in ("error", "anthropic_error", "gemini_error")] == [
+        ["RateLimitError", 429], ["RateLimitError", 429], ["ClientError", 429]
+    ]  # fmt: skip
     assert len(run.spans) == len(EXPECTED)
     assert [(s.attributes["gen_ai.request.model"]) for s in run.spans] == [e.model for e in EXPECTED]
     assert {s.resource.get("service.name") for s in run.spans} == {SERVICE}
@@ -215,7 +219,8 @@ def test_both_paths_have_the_same_label_values(run: Run) -> None:
         return {k: v for k, v in data.label_values.items() if k not in SCRAPE_LABELS | {"le"}}
 
     assert contract_values(run.collector) == contract_values(run.direct)
-    assert run.direct.label_values["gen_ai_provider_name"] == {"openai", "x_ai"}
+    assert run.direct.label_values["gen_ai_provider_name"] == PROVIDERS
+    assert run.direct.label_values["gen_ai_operation_name"] == {"chat", "embeddings", "generate_content"}
     assert run.direct.label_values["gen_ai_token_type"] == set(TOKEN_TYPES)
     # Bucket bounds are the same numbers, spelled differently: the Collector's OpenMetrics
     # exposition writes canonical floats (le="1.0", "1.048576e+06"), OTel's Python exporter
@@ -265,14 +270,43 @@ def test_prometheus_cost_and_tokens_per_model_equal_the_spans(run: Run, path: st
             assert tokens[(*key, token_type)] == sum(s.attributes[attribute] for s in spans), (key, token_type)
 
     unpriced = data.by_model("gen_ai_client_unpriced_total", extra="genai_cost_unpriced_reason")
-    assert unpriced == {("openai", "acme-internal-7b", "acme-internal-7b", "chat", "unknown_model"): 1.0}
+    assert {(provider, request_model, reason) for provider, request_model, _, _, reason in unpriced} == {
+        (provider, model, "unknown_model") for provider, model in EXPECTED_UNPRICED
+    }
+    assert set(unpriced.values()) == {1.0}
+
+
+def _provider_series(data: PathData, provider: str) -> set[tuple[str, frozenset[str]]]:
+    """(series name, label names without scrape labels) of one provider's gen_ai_* series."""
+    selector = f'{{__name__=~"gen_ai_.+", gen_ai_provider_name="{provider}"}}'
+    found = data.prometheus.api("series", **{"match[]": selector, "end": f"{data.at:.3f}"})
+    return {(labels.pop("__name__"), frozenset(labels) - SCRAPE_LABELS) for labels in found}
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_each_provider_has_the_same_series_on_both_paths(run: Run, provider: str) -> None:
+    direct = _provider_series(run.direct, provider)
+    assert _provider_series(run.collector, provider) == direct
+    unpriced = {"gen_ai_client_unpriced_total"} if provider in {p for p, _ in EXPECTED_UNPRICED} else set()
+    assert {name for name, _ in direct} == (CONTRACT_SERIES - {"gen_ai_client_unpriced_total"}) | unpriced
+
+
+@pytest.mark.parametrize("path", ["direct", "collector"])
+def test_prometheus_cost_per_provider_equals_its_spans(run: Run, path: str) -> None:
+    data: PathData = getattr(run, path)
+    cost = data.prometheus.query("sum by (gen_ai_provider_name) (gen_ai_client_cost_usd_total)", at=data.at)
+    by_provider = {r["metric"]["gen_ai_provider_name"]: float(r["value"][1]) for r in cost}
+    assert set(by_provider) == PROVIDERS
+    for provider, value in by_provider.items():
+        spans = [s for s in run.spans if s.attributes["gen_ai.provider.name"] == provider]
+        assert value == pytest.approx(sum(s.attributes.get("gen_ai.usage.cost", 0.0) for s in spans), rel=REL), provider
 
 
 @pytest.mark.parametrize("path", ["direct", "collector"])
 def test_histograms_count_every_call(run: Run, path: str) -> None:
     data: PathData = getattr(run, path)
     assert data.scalar("sum(gen_ai_client_operation_duration_seconds_count)") == len(EXPECTED)
-    assert data.scalar('sum(gen_ai_client_operation_duration_seconds_count{error_type="429"})') == 1
+    assert data.scalar('sum(gen_ai_client_operation_duration_seconds_count{error_type="429"})') == 3
     answered = [s for s in run.spans if s.status_code != "ERROR"]
     assert data.scalar('sum(gen_ai_client_token_usage_sum{gen_ai_token_type="input"})') == sum(
         s.attributes["gen_ai.usage.input_tokens"] for s in answered

@@ -2,13 +2,15 @@
 pinned grafana-foundation-sdk's dashboard model (Grafana 11.6, schemaVersion 41), and every panel
 query of every dashboard returns series from a live Prometheus holding a real run's data.
 
-The run: tests/e2e/apps/dashboard_app.py (openai_app.py's calls, twice) under
-`opentelemetry-instrument` against two local mock providers (openai and x_ai); a real Prometheus
-scrapes the app's OTel Prometheus endpoint every second and evaluates the shipped recording rules
-with a test budgets file. Template variables are resolved the way Grafana does: their own
-label_values() queries run against the same Prometheus, the chosen values must be among the
-options, multi-value selections become regex alternations, `All` becomes the variable's allValue,
-and $__rate_interval / $__interval / $__range get values fit for a 1 s scrape interval.
+The run: tests/e2e/apps/dashboard_app.py (genai_app.py's calls through the openai, anthropic and
+google-genai SDKs, twice) under `opentelemetry-instrument` against four local mock providers
+(openai, x_ai, anthropic, gemini); a real Prometheus scrapes the app's OTel Prometheus endpoint
+every second and evaluates the shipped recording rules with a test budgets file. Template variables
+are resolved the way Grafana does: their own label_values() queries run against the same
+Prometheus, the chosen values must be among the options, multi-value selections become regex
+alternations, the provider variable takes every provider's value at least once (the overview with
+all four, the model drill-down with each), `All` becomes the variable's allValue, and
+$__rate_interval / $__interval / $__range get values fit for a 1 s scrape interval.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard as DashboardModel
 
-from genai_cost.mockprovider import MockProvider
+from tests.e2e.test_zero_code import EXPECTED_TOTAL_COST, PROVIDERS
 from tests.helpers.alerting import REPO, RULE_FILES, budgets_file
 from tests.helpers.instrumented import base_env, otel_env
 from tests.helpers.otlp import OtlpReceiver
@@ -141,8 +143,7 @@ class Live:
 def live(
     tmp_path_factory: pytest.TempPathFactory,
     otlp_receiver: OtlpReceiver,
-    mock_openai: MockProvider,
-    mock_xai: MockProvider,
+    sdk_env: dict[str, str],
     prometheus_port: int,
     run_instrumented: Any,
 ) -> Iterator[Live]:
@@ -152,14 +153,7 @@ def live(
         {"period": "monthly", "usd": 20, "budget_scope": "global", "budget_key": "all"},
         {"period": "monthly", "usd": 5, "budget_scope": "service", "budget_key": JOB, "team": "search"},
     ])
-    env = base_env(
-        **otel_env(JOB, otlp_receiver.traces_url, prometheus_port),
-        GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai,127.0.0.1:{mock_xai.port}=x_ai",
-        OPENAI_API_KEY="test",
-        OPENAI_BASE_URL=mock_openai.base_url,
-        XAI_API_KEY="test",
-        XAI_BASE_URL=mock_xai.base_url,
-    )
+    env = base_env(**otel_env(JOB, otlp_receiver.traces_url, prometheus_port), **sdk_env)
     with PrometheusServer(
         workdir / "prom", scrape_targets={JOB: [f"127.0.0.1:{prometheus_port}"]}, rule_files=[*RULE_FILES, budgets]
     ) as prometheus:
@@ -180,10 +174,19 @@ def live(
 
 
 # Variable values present in the run, per dashboard: multi-value selections as Grafana sends
-# them (a regex alternation), All as the variable's allValue.
+# them (a regex alternation), All as the variable's allValue. Each provider once on the model
+# drill-down, with one of its models.
+MODEL_PER_PROVIDER = {
+    "openai": "gpt-4o-mini",
+    "x_ai": "grok-4-1-fast-reasoning",
+    "anthropic": "claude-sonnet-4-5",
+    "gcp.gemini": "gemini-2.5-flash",
+}
 SELECTIONS = {
-    "genai-cost-overview.json": {"service": [JOB], "provider": ["openai", "x_ai"], "model": "All"},
-    "genai-cost-model.json": {"service": [JOB], "provider": ["openai"], "model": ["gpt-4o-mini"]},
+    "genai-cost-overview.json": [{"service": [JOB], "provider": sorted(PROVIDERS), "model": "All"}],
+    "genai-cost-model.json": [
+        {"service": [JOB], "provider": [provider], "model": [model]} for provider, model in MODEL_PER_PROVIDER.items()
+    ],
 }
 INTERVALS = {"__rate_interval": "4s", "__interval": "1s", "__range": "10m"}
 
@@ -201,13 +204,13 @@ def _substitute(expr: str, values: dict[str, str]) -> str:
     return expr
 
 
-def _variables(prom: PrometheusServer, name: str) -> dict[str, str]:
+def _variables(prom: PrometheusServer, name: str, selection: int = 0) -> dict[str, str]:
     """Resolve the dashboard's variables in order, checking each choice against its options."""
     values = dict(INTERVALS)
     for variable in COMMITTED[name]["templating"]["list"]:
         if variable["type"] != "query":
             continue
-        choice = SELECTIONS[name][variable["name"]]
+        choice = SELECTIONS[name][selection][variable["name"]]
         options = _options(prom, variable, values)
         if choice == "All":
             assert options, variable["name"]
@@ -225,17 +228,27 @@ def _label_choices(name: str, target: dict[str, Any]) -> list[str]:
     return variable["query"].split(",")
 
 
+def _selection_id(name: str, selection: int) -> str:
+    if len(SELECTIONS[name]) == 1:
+        return ""
+    return ":" + SELECTIONS[name][selection]["provider"][0]
+
+
 CASES = [
-    pytest.param(name, panel["title"], target, label, id=f"{name.removesuffix('.json')}:{panel['title']}:"
-                 f"{target['refId']}{':' + label if label else ''}")
+    pytest.param(name, panel["title"], target, label, selection,
+                 id=f"{name.removesuffix('.json')}:{panel['title']}:"
+                 f"{target['refId']}{':' + label if label else ''}{_selection_id(name, selection)}")
     for name, panel, target in TARGETS
     for label in _label_choices(name, target)
+    for selection in range(len(SELECTIONS[name]))
 ]
 
 
-@pytest.mark.parametrize(("name", "title", "target", "label"), CASES)
-def test_panel_query_returns_series(live: Live, name: str, title: str, target: dict[str, Any], label: str) -> None:
-    values = _variables(live.prometheus, name)
+@pytest.mark.parametrize(("name", "title", "target", "label", "selection"), CASES)
+def test_panel_query_returns_series(
+    live: Live, name: str, title: str, target: dict[str, Any], label: str, selection: int
+) -> None:
+    values = _variables(live.prometheus, name, selection)
     if label:
         values["label"] = label
     expr = _substitute(target["expr"], values)
@@ -250,10 +263,15 @@ def test_panel_query_returns_series(live: Live, name: str, title: str, target: d
     if "cost" in expr and "unpriced" not in expr and "rate(" not in expr:
         # A spend panel of this run: it spent money.
         assert max(finite) > 0, f"{title}: {series}"
+    if "by (gen_ai_provider_name)" in expr or label == "gen_ai_provider_name":
+        # A breakdown by provider shows every selected provider.
+        assert {metric["gen_ai_provider_name"] for metric, _ in series} == set(
+            SELECTIONS[name][selection]["provider"]
+        ), title
 
 
-# What openai_app.py's calls cost (tests/e2e/test_zero_code.py prices each by hand), run twice.
-RUN_COST = 2 * 0.0067084
+# What genai_app.py's calls cost (tests/e2e/test_zero_code.py prices each by hand), run twice.
+RUN_COST = 2 * EXPECTED_TOTAL_COST
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,14 @@
-"""Zero-code, end to end: an app with no OpenTelemetry code, run under `opentelemetry-instrument`,
-gets one CLIENT span per openai call with the contract attributes and USD cost, and the contract
-Prometheus series from OTel's Prometheus exporter (DESIGN.md "Names").
+"""Zero-code, end to end: an app with no OpenTelemetry code that uses the openai, anthropic and
+google-genai SDKs, run under `opentelemetry-instrument`, gets one CLIENT span per call with the
+contract attributes and USD cost, and the contract Prometheus series from OTel's Prometheus
+exporter (DESIGN.md "Names"), with every genai-cost instrumentor loaded by its entry point.
 
-One run of tests/e2e/apps/openai_app.py against two local mock providers (flavors openai and
-x_ai, mapped with GENAI_COST_PROVIDER_MAP): spans arrive over OTLP/HTTP protobuf at an in-test
-receiver; /metrics is scraped from the app process while it waits, then the app is told to exit
-(BatchSpanProcessor flushes on shutdown). The app's token usages are forced through the mock's
-``extra_body={"mock": {"usage": ...}}`` control; every expected value below is written by hand.
+One run of tests/e2e/apps/genai_app.py against four local mock providers (flavors openai and
+x_ai, mapped with GENAI_COST_PROVIDER_MAP, anthropic and gemini, reached through each SDK's own
+base-URL variable): spans arrive over OTLP/HTTP protobuf at an in-test receiver; /metrics is
+scraped from the app process while it waits, then the app is told to exit (BatchSpanProcessor
+flushes on shutdown). Most token usages are forced through the mock's ``{"mock": {"usage": ...}}``
+control, the rest follow the mock's documented formula; every expected value below is written by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
@@ -32,6 +35,12 @@ GPT_4O_MINI_IN, GPT_4O_MINI_CACHED, GPT_4O_MINI_OUT = 0.15, 0.075, 0.60
 GPT_4_1_IN, GPT_4_1_CACHED, GPT_4_1_OUT = 2.00, 0.50, 8.00
 TEXT_EMBEDDING_3_SMALL_IN = 0.02
 GROK_4_1_FAST_REASONING_IN, GROK_4_1_FAST_REASONING_CACHED, GROK_4_1_FAST_REASONING_OUT = 0.20, 0.05, 0.50
+CLAUDE_SONNET_4_5_IN, CLAUDE_SONNET_4_5_CACHED, CLAUDE_SONNET_4_5_OUT = 3.00, 0.30, 15.00
+CLAUDE_SONNET_4_5_WRITE_5M, CLAUDE_SONNET_4_5_WRITE_1H = 3.75, 6.00
+GEMINI_2_5_FLASH_IN, GEMINI_2_5_FLASH_CACHED, GEMINI_2_5_FLASH_OUT = 0.30, 0.03, 2.50
+
+ENTRY_POINTS = {"genai_cost_openai", "genai_cost_anthropic", "genai_cost_google_genai"}
+PROVIDERS = {"openai", "x_ai", "anthropic", "gcp.gemini"}
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,11 @@ class Expected:
     operation: str
     model: str
     provider: str
-    mock: str  # "openai" or "x_ai": which mock server (server.address/port) it went to
-    input: int | None = None  # None: no usage attributes at all (the error call)
+    mock: str  # which mock server (server.address/port) it went to: "openai", "x_ai", "anthropic", "gemini"
+    input: int | None = None  # None: no usage attributes at all (the error calls)
     output: int = 0
     cache_read: int = 0
+    cache_write: int = 0
     reasoning: int = 0
     cost: float | None = None  # None: no gen_ai.usage.cost
     savings: float = 0.0
@@ -83,10 +93,47 @@ EXPECTED = [
     Expected("chat", "acme-internal-7b", "openai", "openai", input=6, output=12),
     # 8: HTTP 429 (the SDK retries once, then raises): still one span, status ERROR.
     Expected("chat", "mock-error-429", "openai", "openai", error_type="429"),
-]
-# 161.4 + 84.6 + 10.2 + 20 + 6064 + 368.2 micro-USD.
-EXPECTED_TOTAL_COST = 0.0067084
-EXPECTED_TOTAL_SAVINGS = (76.8 + 1536 + 76.8) / M
+    # anthropic ------------------------------------------------------------------------------------
+    # 9: input_tokens 50 EXCLUDES the cache: input = 50 + 3000 read + 1400 written (1000 for 5
+    #    minutes, 400 for 1 hour, each at its own write price).
+    Expected("chat", "claude-sonnet-4-5", "anthropic", "anthropic", input=4450, output=200, cache_read=3000,
+             cache_write=1400,
+             cost=(50 * CLAUDE_SONNET_4_5_IN + 3000 * CLAUDE_SONNET_4_5_CACHED + 1000 * CLAUDE_SONNET_4_5_WRITE_5M
+                   + 400 * CLAUDE_SONNET_4_5_WRITE_1H + 200 * CLAUDE_SONNET_4_5_OUT) / M,
+             savings=3000 * (CLAUDE_SONNET_4_5_IN - CLAUDE_SONNET_4_5_CACHED) / M),
+    # 10: a stream with thinking, by the mock's formula: ceil(15 / 4) + 4 = 8 in; 12 words + 24
+    #     thinking tokens out (thinking is inside output_tokens).
+    Expected("chat", "claude-sonnet-4-5", "anthropic", "anthropic", input=8, output=36, reasoning=24, stream=True,
+             cost=(8 * CLAUDE_SONNET_4_5_IN + 36 * CLAUDE_SONNET_4_5_OUT) / M),
+    # 11: unknown model, mock formula.
+    Expected("chat", "acme-internal-13b", "anthropic", "anthropic", input=8, output=12),
+    # 12: HTTP 429, not retried.
+    Expected("chat", "mock-error-429", "anthropic", "anthropic", error_type="429"),
+    # google-genai ---------------------------------------------------------------------------------
+    # 13: prompt 5000 INCLUDES 4096 cached; + 300 tool-use prompt tokens = 5300 in;
+    #     200 candidates + 800 thoughts (billed as output) = 1000 out.
+    Expected("generate_content", "gemini-2.5-flash", "gcp.gemini", "gemini", input=5300, output=1000,
+             cache_read=4096, reasoning=800,
+             cost=((5300 - 4096) * GEMINI_2_5_FLASH_IN + 4096 * GEMINI_2_5_FLASH_CACHED
+                   + 1000 * GEMINI_2_5_FLASH_OUT) / M,
+             savings=4096 * (GEMINI_2_5_FLASH_IN - GEMINI_2_5_FLASH_CACHED) / M),
+    # 14: a stream of a thinking model, mock formula: "hello there" = ceil(11 / 4) + 4 = 7 in;
+    #     12 words + 24 thoughts out.
+    Expected("generate_content", "gemini-2.5-flash", "gcp.gemini", "gemini", input=7, output=36, reasoning=24,
+             stream=True, cost=(7 * GEMINI_2_5_FLASH_IN + 36 * GEMINI_2_5_FLASH_OUT) / M),
+    # 15: unknown model, mock formula.
+    Expected("generate_content", "acme-internal-70b", "gcp.gemini", "gemini", input=7, output=12),
+    # 16: HTTP 429.
+    Expected("generate_content", "mock-error-429", "gcp.gemini", "gemini", error_type="429"),
+]  # fmt: skip
+# openai 161.4 + 84.6 + 10.2 + 20 + 6064 + 368.2; anthropic 10200 + 564; google-genai 2984.08 + 92.1
+# micro-USD.
+EXPECTED_TOTAL_COST = 0.02054858
+EXPECTED_TOTAL_SAVINGS = (76.8 + 1536 + 76.8 + 8100 + 1105.92) / M
+# Each SDK's unknown model: one unpriced call each.
+EXPECTED_UNPRICED = {
+    ("openai", "acme-internal-7b"), ("anthropic", "acme-internal-13b"), ("gcp.gemini", "acme-internal-70b")
+}  # fmt: skip
 
 USAGE_KEYS = (
     "gen_ai.usage.input_tokens",
@@ -136,8 +183,7 @@ class Run:
     spans: list[SpanRecord]  # genai_cost spans, in start order
     all_spans: list[SpanRecord]
     scrape: Scrape
-    openai_mock: MockProvider
-    xai_mock: MockProvider
+    mocks: dict[str, MockProvider]  # by Expected.mock
     receiver: OtlpReceiver
 
 
@@ -146,19 +192,15 @@ def run(
     otlp_receiver: OtlpReceiver,
     mock_openai: MockProvider,
     mock_xai: MockProvider,
+    mock_anthropic: MockProvider,
+    mock_gemini: MockProvider,
+    sdk_env: dict[str, str],
     prometheus_port: int,
     run_instrumented: Any,
 ) -> Run:
-    env = base_env(
-        **otel_env("e2e-app", otlp_receiver.traces_url, prometheus_port),
-        GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai,127.0.0.1:{mock_xai.port}=x_ai",
-        OPENAI_API_KEY="test",
-        OPENAI_BASE_URL=mock_openai.base_url,
-        XAI_API_KEY="test",
-        XAI_BASE_URL=mock_xai.base_url,
-    )
-    assert "genai_cost_openai" not in env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
-    app = run_instrumented("openai_app.py", env)
+    env = base_env(**otel_env("e2e-app", otlp_receiver.traces_url, prometheus_port), **sdk_env)
+    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS" not in env
+    app = run_instrumented("genai_app.py", env)
     try:
         result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=25)
         app.wait_for_line(lambda line: line == "READY", timeout=5)
@@ -181,14 +223,13 @@ def run(
         spans=ours,
         all_spans=all_spans,
         scrape=scrape,
-        openai_mock=mock_openai,
-        xai_mock=mock_xai,
+        mocks={"openai": mock_openai, "x_ai": mock_xai, "anthropic": mock_anthropic, "gemini": mock_gemini},
         receiver=otlp_receiver,
     )
 
 
 def _server(run: Run, expected: Expected) -> MockProvider:
-    return run.xai_mock if expected.mock == "x_ai" else run.openai_mock
+    return run.mocks[expected.mock]
 
 
 def _key(span: SpanRecord) -> tuple[str, str, str, str]:
@@ -221,10 +262,26 @@ def test_app_exits_cleanly_and_saw_plain_sdk_behaviour(run: Run) -> None:
     assert seen["xai_completion_tokens"] == 30  # the app sees xAI's own numbers, untouched
     assert seen["unknown_usage"] == [6, 12]
     assert seen["error"] == ["RateLimitError", 429]
+    # anthropic and google-genai: the SDKs' own numbers and errors, untouched.
+    assert seen["anthropic_usage"] == [50, 3000]
+    assert seen["anthropic_stream_text"] == "mock reply with a fixed number of plain words for token tests"
+    assert seen["anthropic_unknown_usage"] == [8, 12]
+    assert seen["anthropic_error"] == ["RateLimitError", 429]
+    assert seen["gemini_prompt_tokens"] == 5000  # the SDK's count, without the tool-use prompt tokens
+    assert seen["gemini_stream"] == [12, "mock reply with a fixed number of plain words for token tests"]
+    assert seen["gemini_unknown_usage"] == [7, 12]
+    assert seen["gemini_error"] == ["ClientError", 429]
+
+
+def test_every_instrumentor_is_loaded_by_its_entry_point(run: Run) -> None:
+    names = {entry.name for entry in entry_points(group="opentelemetry_instrumentor")}
+    assert ENTRY_POINTS <= names
+    # opentelemetry-instrument found each through its entry point: every SDK's calls have spans.
+    assert {s.attributes["gen_ai.provider.name"] for s in run.spans} == PROVIDERS
 
 
 def test_stream_usage_requested_only_for_the_stream(run: Run) -> None:
-    chats = [r for r in run.openai_mock.requests if r.path.endswith("/chat/completions") and r.body]
+    chats = [r for r in run.mocks["openai"].requests if r.path.endswith("/chat/completions") and r.body]
     streams = [r for r in chats if r.body.get("stream") is True]
     assert len(streams) == 1
     assert streams[0].body.get("stream_options") == {"include_usage": True}
@@ -238,8 +295,11 @@ def test_one_client_span_per_call(run: Run) -> None:
     # No other instrumentation produced a GenAI span for the same calls.
     assert [s for s in run.all_spans if s.scope_name != "genai_cost" and "gen_ai.operation.name" in s.attributes] == []
     # The SDK retried the 429 once: two HTTP requests, one logical call, one span.
-    errors = [r for r in run.openai_mock.requests if r.body and r.body.get("model") == "mock-error-429"]
+    errors = [r for r in run.mocks["openai"].requests if r.body and r.body.get("model") == "mock-error-429"]
     assert len(errors) == 2
+    # The anthropic and google-genai clients made one request per call.
+    assert len([r for r in run.mocks["anthropic"].requests if r.path.endswith("/messages")]) == 4
+    assert len([r for r in run.mocks["gemini"].requests if "enerateContent" in r.path]) == 4
     assert {s.resource.get("service.name") for s in run.spans} == {"e2e-app"}
 
 
@@ -271,7 +331,7 @@ def test_span_attributes(run: Run, index: int) -> None:
         "gen_ai.usage.input_tokens": expected.input,
         "gen_ai.usage.output_tokens": expected.output,
         "gen_ai.usage.cache_read.input_tokens": expected.cache_read,
-        "gen_ai.usage.cache_write.input_tokens": 0,
+        "gen_ai.usage.cache_write.input_tokens": expected.cache_write,
         "gen_ai.usage.reasoning.output_tokens": expected.reasoning,
     }
     if expected.cost is None:
@@ -282,6 +342,12 @@ def test_span_attributes(run: Run, index: int) -> None:
         assert a["gen_ai.usage.cost"] == pytest.approx(expected.cost, rel=REL)
         assert a["genai_cost.cost.cache_savings"] == pytest.approx(expected.savings, rel=REL, abs=1e-18)
         assert "genai_cost.unpriced.reason" not in a
+
+
+def test_anthropic_cache_writes_are_split_by_duration(run: Run) -> None:
+    (cached,) = [s for s in run.spans if s.attributes.get("gen_ai.usage.cache_write.input_tokens")]
+    assert cached.attributes["genai_cost.usage.cache_write_5m.input_tokens"] == 1000
+    assert cached.attributes["genai_cost.usage.cache_write_1h.input_tokens"] == 400
 
 
 def test_span_costs_add_up(run: Run) -> None:
@@ -322,7 +388,35 @@ def test_prometheus_label_sets(run: Run) -> None:
     assert {x.labels["otel_scope_name"] for x in ours} == {"genai_cost"}
     assert {x.labels["gen_ai_token_type"] for x in s.select("gen_ai_client_tokens_total")} == TOKEN_TYPES
     assert {x.labels["gen_ai_token_type"] for x in s.select("gen_ai_client_token_usage_count")} == {"input", "output"}
-    assert {x.labels["gen_ai_provider_name"] for x in ours} == {"openai", "x_ai"}
+    assert {x.labels["gen_ai_provider_name"] for x in ours} == PROVIDERS
+    assert {x.labels["gen_ai_operation_name"] for x in ours} == {"chat", "embeddings", "generate_content"}
+    for provider in PROVIDERS:  # every provider has every counter, with the same label names
+        for name in ("gen_ai_client_cost_usd_total", "gen_ai_client_tokens_total", "gen_ai_client_token_usage_count"):
+            assert s.select(name, {"gen_ai_provider_name": provider}), (provider, name)
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_prometheus_label_sets_per_provider(run: Run, provider: str) -> None:
+    """Every SDK's series have the contract's label names, the same for every provider."""
+
+    def label_names(name: str) -> set[frozenset[str]]:
+        found = run.scrape.select(name, {"gen_ai_provider_name": provider})
+        return {frozenset(k for k, v in x.labels.items() if v != "") for x in found}
+
+    counter = MODEL_LABELS | SCOPE_LABELS
+    histogram = MODEL_LABELS | SERVER_LABELS | SCOPE_LABELS
+    failed = (histogram - {"gen_ai_response_model"}) | {"error_type"}
+    has_unpriced = provider in {p for p, _ in EXPECTED_UNPRICED}
+    has_errors = any(e.provider == provider and e.error_type for e in EXPECTED)
+    assert label_names("gen_ai_client_cost_usd_total") == {counter}
+    assert label_names("gen_ai_client_cost_savings_usd_total") == {counter}
+    assert label_names("gen_ai_client_tokens_total") == {counter | {"gen_ai_token_type"}}
+    assert label_names("gen_ai_client_unpriced_total") == ({counter | {"genai_cost_unpriced_reason"}} if has_unpriced
+                                                           else set())  # fmt: skip
+    assert label_names("gen_ai_client_token_usage_count") == {histogram | {"gen_ai_token_type"}}
+    assert label_names("gen_ai_client_operation_duration_seconds_count") == (
+        {histogram, failed} if has_errors else {histogram}
+    )
 
 
 def test_prometheus_cost_equals_span_cost(run: Run) -> None:
@@ -355,31 +449,37 @@ def test_prometheus_cost_equals_span_cost(run: Run) -> None:
             assert s.value("gen_ai_client_tokens_total", {**selector, "gen_ai_token_type": token_type}) == sum(
                 x.attributes[attribute] for x in spans
             ), (key, token_type)
-    # The failed call adds no cost, tokens or unpriced count.
+    # Each provider's counters equal its spans.
+    for provider in PROVIDERS:
+        spans = [x for x in run.spans if x.attributes["gen_ai.provider.name"] == provider]
+        assert s.total("gen_ai_client_cost_usd_total", {"gen_ai_provider_name": provider}) == pytest.approx(
+            sum(x.attributes.get("gen_ai.usage.cost", 0.0) for x in spans), rel=REL
+        ), provider
+    # The failed calls add no cost, tokens or unpriced count.
     assert s.select("gen_ai_client_tokens_total", {"gen_ai_request_model": "mock-error-429"}) == []
 
 
 def test_prometheus_unpriced(run: Run) -> None:
     s = run.scrape
-    assert s.value(
-        "gen_ai_client_unpriced_total",
-        {"gen_ai_request_model": "acme-internal-7b", "genai_cost_unpriced_reason": "unknown_model"},
-    ) == 1
-    assert s.total("gen_ai_client_unpriced_total") == 1
-    # An unpriced call adds nothing to the cost counter (whether or not its label set is exposed).
-    assert s.total("gen_ai_client_cost_usd_total", {"gen_ai_request_model": "acme-internal-7b"}) == 0
+    for provider, model in EXPECTED_UNPRICED:
+        selector = {"gen_ai_provider_name": provider, "gen_ai_request_model": model}
+        assert s.value("gen_ai_client_unpriced_total", {**selector, "genai_cost_unpriced_reason": "unknown_model"}) == 1
+        # An unpriced call adds nothing to the cost counter (whether or not its label set is exposed).
+        assert s.total("gen_ai_client_cost_usd_total", {"gen_ai_request_model": model}) == 0
+    assert s.total("gen_ai_client_unpriced_total") == len(EXPECTED_UNPRICED)
 
 
 def test_prometheus_histograms(run: Run) -> None:
     s = run.scrape
     duration = "gen_ai_client_operation_duration_seconds"
     assert s.total(duration + "_count") == len(EXPECTED)
-    assert s.value(duration + "_count", {"error_type": "429"}) == 1
-    assert s.select(duration + "_count", {"error_type": "429"})[0].labels["gen_ai_request_model"] == "mock-error-429"
+    failed = s.select(duration + "_count", {"error_type": "429"})
+    assert {x.labels["gen_ai_provider_name"]: x.value for x in failed} == {"openai": 1, "anthropic": 1, "gcp.gemini": 1}
+    assert {x.labels["gen_ai_request_model"] for x in failed} == {"mock-error-429"}
     assert s.total(duration + "_bucket", {"le": "+Inf"}) == len(EXPECTED)
     # Every span's server shows up as the histogram's server labels.
     ports = {x.labels["server_port"] for x in s.select(duration + "_count")}
-    assert ports == {str(run.openai_mock.port), str(run.xai_mock.port)}
+    assert ports == {str(mock.port) for mock in run.mocks.values()}
 
     usage = "gen_ai_client_token_usage"
     priced_or_not = [x for x in run.spans if x.status_code != "ERROR"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import queue
 import signal
 import subprocess
@@ -12,8 +13,19 @@ from dataclasses import dataclass
 
 import pytest
 
+from genai_cost.demo import SYSTEM_PROMPT
+
 DEMO = [sys.executable, "-m", "genai_cost", "demo", "--port", "0"]
 ENDPOINT_PREFIX = "metrics endpoint: "
+M = 1_000_000
+# Printed costs have 6 decimals.
+PRINTED = 0.5e-6
+# USD per million tokens, literals from genai-prices 0.2.3.
+SONNET_4_6_IN, SONNET_4_6_CACHE_READ, SONNET_4_6_CACHE_WRITE_5M, SONNET_4_6_OUT = 3.00, 0.30, 3.75, 15.00
+HAIKU_4_5_IN, HAIKU_4_5_OUT = 1.00, 5.00
+FLASH_IN, FLASH_CACHED, FLASH_OUT = 0.30, 0.03, 2.50
+FLASH_LITE_IN, FLASH_LITE_OUT = 0.10, 0.40
+GEMINI_EMBEDDING_IN = 0.15
 
 
 @dataclass
@@ -23,6 +35,7 @@ class TableRow:
     calls: int
     input: int
     cached: int
+    written: int  # cache write
     output: int
     cost: float  # 0.0 for "-" (unpriced)
     savings: float
@@ -33,9 +46,9 @@ def _row(line: str) -> TableRow:
     cells = line.split()
     if cells[0] == "TOTAL":
         cells.insert(1, "")
-    provider, model, calls, input_, cached, output, _hit, cost, savings, unpriced = cells
+    provider, model, calls, input_, cached, written, output, _hit, cost, savings, unpriced = cells
     return TableRow(
-        provider, model, int(calls), int(input_), int(cached), int(output),
+        provider, model, int(calls), int(input_), int(cached), int(written), int(output),
         0.0 if cost == "-" else float(cost), 0.0 if savings == "-" else float(savings), int(unpriced),
     )
 
@@ -75,6 +88,7 @@ def test_table_lists_providers_and_models(table: tuple[dict[tuple[str, str], Tab
     assert ("openai", "gpt-4o-mini") in rows
     assert any(provider == "x_ai" and model.startswith("grok") for provider, model in rows)
     assert any(provider == "openrouter" and model.startswith("anthropic/") for provider, model in rows)
+    assert {provider for provider, _model in rows} == {"openai", "x_ai", "openrouter", "anthropic", "gcp.gemini"}
     for model in ("gpt-4.1", "gpt-5", "o3-mini", "text-embedding-3-small", "acme-internal-7b", "mock-error-429"):
         assert ("openai", model) in rows, model
 
@@ -86,6 +100,7 @@ def test_total_cost_is_positive_and_the_sum_of_rows(table: tuple[dict[tuple[str,
     assert total.cost == pytest.approx(sum(row.cost for row in rows.values()), abs=0.5e-6 * (len(rows) + 1))
     assert total.calls == sum(row.calls for row in rows.values())
     assert total.input == sum(row.input for row in rows.values())
+    assert total.written == sum(row.written for row in rows.values()) == SYSTEM_TOKENS  # Anthropic's cache write
     assert total.unpriced == sum(row.unpriced for row in rows.values())
 
 
@@ -110,6 +125,81 @@ def test_error_call_is_counted(table: tuple[dict[tuple[str, str], TableRow], Tab
     error = rows[("openai", "mock-error-429")]
     assert error.calls == 1
     assert error.input == error.output == 0
+
+
+# The anthropic and google-genai rows, by the mock provider's token formula: a prompt is
+# ceil(chars / 4) + 4 per message; the answer is 12 words, one token each, and a thinking model adds
+# 24 thinking tokens. The support system prompt is a cached prefix of ceil(7209 / 4) = 1803 tokens.
+SYSTEM_TOKENS = 1803
+
+
+def test_system_prompt_size_behind_the_expectations() -> None:
+    assert math.ceil(len(SYSTEM_PROMPT) / 4) == SYSTEM_TOKENS
+
+
+def test_anthropic_cache_write_then_read(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:
+    rows, _total = table
+    sonnet = rows[("anthropic", "claude-sonnet-4-6")]
+    # Each call: 15 uncached input tokens besides the prefix; the first writes the prefix to the
+    # 5-minute cache, the second reads it.
+    expected = (2, 2 * (15 + SYSTEM_TOKENS), SYSTEM_TOKENS, SYSTEM_TOKENS, 24)
+    assert (sonnet.calls, sonnet.input, sonnet.cached, sonnet.written, sonnet.output) == expected
+    cost = (
+        30 * SONNET_4_6_IN + SYSTEM_TOKENS * SONNET_4_6_CACHE_WRITE_5M + SYSTEM_TOKENS * SONNET_4_6_CACHE_READ
+        + 24 * SONNET_4_6_OUT
+    ) / M  # fmt: skip
+    assert sonnet.cost == pytest.approx(cost, abs=PRINTED)
+    assert sonnet.savings == pytest.approx(SYSTEM_TOKENS * (SONNET_4_6_IN - SONNET_4_6_CACHE_READ) / M, abs=PRINTED)
+
+
+def test_anthropic_thinking_stream(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:
+    rows, _total = table
+    haiku = rows[("anthropic", "claude-haiku-4-5")]
+    assert (haiku.calls, haiku.input, haiku.cached, haiku.written, haiku.output) == (1, 15, 0, 0, 12 + 24)
+    assert haiku.cost == pytest.approx((15 * HAIKU_4_5_IN + 36 * HAIKU_4_5_OUT) / M, abs=PRINTED)
+
+
+def test_gemini_implicit_cache_on_the_repeat(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:
+    rows, _total = table
+    flash = rows[("gcp.gemini", "gemini-2.5-flash")]
+    # 1819 prompt tokens per call; the repeat reads 1792 of them (the mock reports a repeated
+    # prompt's whole 128-token blocks as cached: 14 * 128); thoughts are output.
+    assert (flash.calls, flash.input, flash.cached, flash.written, flash.output) == (2, 2 * 1819, 1792, 0, 72)
+    cost = ((2 * 1819 - 1792) * FLASH_IN + 1792 * FLASH_CACHED + 72 * FLASH_OUT) / M
+    assert flash.cost == pytest.approx(cost, abs=PRINTED)
+    assert flash.savings == pytest.approx(1792 * (FLASH_IN - FLASH_CACHED) / M, abs=PRINTED)
+
+
+def test_gemini_thinking_stream_and_embeddings(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:
+    rows, _total = table
+    lite = rows[("gcp.gemini", "gemini-2.5-flash-lite")]
+    assert (lite.calls, lite.input, lite.output) == (1, 17, 36)
+    assert lite.cost == pytest.approx((17 * FLASH_LITE_IN + 36 * FLASH_LITE_OUT) / M, abs=PRINTED)
+    embedding = rows[("gcp.gemini", "gemini-embedding-001")]
+    assert (embedding.calls, embedding.input, embedding.output) == (1, 133, 0)
+    assert embedding.cost == pytest.approx(133 * GEMINI_EMBEDDING_IN / M, abs=PRINTED)
+
+
+@pytest.mark.parametrize(
+    ("provider", "unknown", "failed"),
+    [("anthropic", "acme-internal-13b", "mock-error-529"), ("gcp.gemini", "acme-internal-70b", "mock-error-503")],
+)
+def test_unknown_models_and_errors_of_every_sdk(
+    table: tuple[dict[tuple[str, str], TableRow], TableRow], provider: str, unknown: str, failed: str
+) -> None:
+    rows, _total = table
+    row = rows[(provider, unknown)]
+    assert (row.calls, row.output, row.unpriced, row.cost) == (1, 12, 1, 0.0)
+    assert row.input > 0
+    error = rows[(provider, failed)]
+    assert (error.calls, error.input, error.output, error.unpriced, error.cost) == (1, 0, 0, 0, 0.0)
+
+
+def test_demo_output_names_each_unpriced_model(demo_run: subprocess.CompletedProcess[str]) -> None:
+    for provider_model in ("openai/acme-internal-7b", "anthropic/acme-internal-13b", "gcp.gemini/acme-internal-70b"):
+        assert f"unpriced: {provider_model}, 1 call(s): unknown_model" in demo_run.stdout
+    for expected in ("(expected RateLimitError)", "(expected OverloadedError)", "(expected ServerError)"):
+        assert expected in demo_run.stderr
 
 
 def _lines(stream: object) -> queue.Queue[str]:

@@ -1,16 +1,20 @@
-"""A plain openai app with no OpenTelemetry code, for the zero-code end-to-end test.
+"""A plain app using the openai, anthropic and google-genai SDKs, with no OpenTelemetry code, for
+the zero-code end-to-end test.
 
-Run it as ``opentelemetry-instrument python openai_app.py``. It reads only what any openai app
-reads: OPENAI_API_KEY and OPENAI_BASE_URL (the SDK picks both up by itself), and XAI_API_KEY /
-XAI_BASE_URL for an xAI client made with the openai SDK.
+Run it as ``opentelemetry-instrument python genai_app.py``. It reads only what any such app reads,
+and each SDK picks its settings up by itself: OPENAI_API_KEY / OPENAI_BASE_URL, ANTHROPIC_API_KEY /
+ANTHROPIC_BASE_URL, GEMINI_API_KEY / GOOGLE_GEMINI_BASE_URL; plus XAI_API_KEY / XAI_BASE_URL for an
+xAI client made with the openai SDK.
 
-It makes a fixed list of calls against the local mock provider, prints one line
-``RESULT {json}`` saying what the app itself saw, then ``READY``, and waits for a line on stdin
-(the test scrapes the Prometheus endpoint meanwhile) before it exits with code 0.
+It makes a fixed list of calls against the local mock providers (openai, then anthropic, then
+google-genai), prints one line ``RESULT {json}`` saying what the app itself saw, then ``READY``,
+and waits for a line on stdin (the test scrapes the Prometheus endpoint meanwhile) before it exits
+with code 0.
 
-Token usage of most calls is forced with the mock provider's ``extra_body={"mock": {"usage":
-...}}`` control, so the test can compute every cost by hand; the shapes are those of the real
-APIs. The test file repeats these numbers as its hand-written expectations.
+Token usage of most calls is forced with the mock provider's ``{"mock": {"usage": ...}}`` control
+in the request body, so the test can compute every cost by hand; the shapes are those of the real
+APIs. The others follow the mock's documented token formula. The test file repeats these numbers
+as its hand-written expectations.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ import json
 import os
 import sys
 
+import anthropic
 import openai
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
 
 # >= 1024 tokens by any count (the mock: ceil(chars / 4) + 4 per message = 1028).
 LONG_PROMPT = ("Summarise the cost report for the quarter in one line. " * 80)[:4096]
@@ -74,10 +82,9 @@ def mock(usage: dict, **more: object) -> dict:
     return {"mock": {"usage": usage, **more}}
 
 
-def main() -> int:
+def openai_calls(seen: dict[str, object]) -> None:
     client = openai.OpenAI()  # OPENAI_API_KEY, OPENAI_BASE_URL from the environment
     xai = openai.OpenAI(api_key=os.environ["XAI_API_KEY"], base_url=os.environ["XAI_BASE_URL"])
-    seen: dict[str, object] = {}
     long_messages = [{"role": "user", "content": LONG_PROMPT}]
 
     # 1, 2: the same long prompt twice; the second is served mostly from the prompt cache.
@@ -149,6 +156,79 @@ def main() -> int:
     except openai.RateLimitError as error:
         seen["error"] = [type(error).__name__, error.status_code]
 
+
+ANTHROPIC_QUESTION = [{"role": "user", "content": "What is 10 + 5?"}]
+# Anthropic input_tokens EXCLUDES the cache: 50 + 3000 read + 1400 written (1000 for 5 minutes, 400 for 1 hour).
+ANTHROPIC_CACHED_USAGE = {
+    "input_tokens": 50,
+    "cache_read_input_tokens": 3000,
+    "cache_creation_input_tokens": 1400,
+    "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 400},
+    "output_tokens": 200,
+    "service_tier": "standard",
+}
+
+
+def anthropic_calls(seen: dict[str, object]) -> None:
+    client = anthropic.Anthropic(max_retries=0)  # ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL
+    # 9: prompt cache read and written.
+    message = client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=300, messages=ANTHROPIC_QUESTION,
+        extra_body=mock(ANTHROPIC_CACHED_USAGE),
+    )
+    seen["anthropic_usage"] = [message.usage.input_tokens, message.usage.cache_read_input_tokens]
+    # 10: a stream with extended thinking (usage by the mock's formula).
+    with client.messages.stream(
+        model="claude-sonnet-4-5", max_tokens=2048, messages=ANTHROPIC_QUESTION,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+    ) as stream:
+        seen["anthropic_stream_text"] = "".join(stream.text_stream)
+    # 11: a model no price table knows.
+    unknown = client.messages.create(model="acme-internal-13b", max_tokens=100, messages=ANTHROPIC_QUESTION)
+    seen["anthropic_unknown_usage"] = [unknown.usage.input_tokens, unknown.usage.output_tokens]
+    # 12: rate limited, not retried.
+    try:
+        client.messages.create(model="mock-error-429", max_tokens=100, messages=ANTHROPIC_QUESTION)
+        seen["anthropic_error"] = None
+    except anthropic.RateLimitError as error:
+        seen["anthropic_error"] = [type(error).__name__, error.status_code]
+
+
+# Gemini's prompt_token_count INCLUDES the cached tokens; tool-use prompt tokens and thoughts are
+# reported apart and billed as input and output.
+GEMINI_USAGE = {
+    "promptTokenCount": 5000, "cachedContentTokenCount": 4096, "toolUsePromptTokenCount": 300,
+    "candidatesTokenCount": 200, "thoughtsTokenCount": 800, "totalTokenCount": 6300,
+}  # fmt: skip
+
+
+def google_genai_calls(seen: dict[str, object]) -> None:
+    client = genai.Client()  # GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL
+    # 13: implicit cache, tool-use prompt tokens and thoughts.
+    forced = types.GenerateContentConfig(http_options=types.HttpOptions(extra_body=mock(GEMINI_USAGE)))
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="hello", config=forced)
+    seen["gemini_prompt_tokens"] = response.usage_metadata.prompt_token_count
+    # 14: a stream of a thinking model (usage by the mock's formula).
+    chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents="hello there"))
+    seen["gemini_stream"] = [len(chunks), "".join(chunk.text or "" for chunk in chunks)]
+    # 15: a model no price table knows.
+    unknown = client.models.generate_content(model="acme-internal-70b", contents="hello there")
+    seen["gemini_unknown_usage"] = [
+        unknown.usage_metadata.prompt_token_count, unknown.usage_metadata.candidates_token_count
+    ]
+    # 16: rate limited.
+    try:
+        client.models.generate_content(model="mock-error-429", contents="hi")
+        seen["gemini_error"] = None
+    except genai_errors.ClientError as error:
+        seen["gemini_error"] = [type(error).__name__, error.code]
+
+
+def main() -> int:
+    seen: dict[str, object] = {}
+    openai_calls(seen)
+    anthropic_calls(seen)
+    google_genai_calls(seen)
     print("RESULT " + json.dumps(seen), flush=True)
     print("READY", flush=True)
     sys.stdin.readline()  # the test says when (EOF also ends the wait)
