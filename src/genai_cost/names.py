@@ -104,6 +104,7 @@ UNPRICED_NO_USAGE = "no_usage"  # the provider reported no usage (e.g. a stream 
 UNPRICED_UNKNOWN_MODEL = "unknown_model"  # no price entry for this provider/model
 UNPRICED_LOCAL_MODEL = "local_model"  # a local server (vLLM, Ollama, ...) the user has not priced
 UNPRICED_INVALID_USAGE = "invalid_usage"  # usage the price calculation rejects (e.g. cache > input)
+UNPRICED_PRICE_ERROR = "price_error"  # the price data failed for this model (logged once per model)
 
 # --- our own scope ---------------------------------------------------------------------------
 SCOPE_NAME = "genai_cost"

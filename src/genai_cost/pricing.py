@@ -24,6 +24,9 @@ from genai_cost.usage import Usage
 
 logger = logging.getLogger("genai_cost")
 
+# Bound on every per-model table (entries, logged-once sets), whatever model names a process sees.
+_MAX_KEYS = 4096
+
 SOURCE_BUNDLED = "bundled"
 SOURCE_PROVIDER = "provider"
 
@@ -75,6 +78,7 @@ class _Entry:
     provider: Any = None
     context: dict[str, str] | None = None
     timestamp: datetime | None = None
+    failed: bool = False  # the price data raised for this key: unpriced as price_error until valid_until
 
     def rates_for(self, input_tokens: int) -> Rates:
         band = 0
@@ -93,6 +97,7 @@ class PriceBook:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str, str | None], _Entry] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._failed: set[tuple[str, str]] = set()
 
     def price(
         self,
@@ -102,14 +107,31 @@ class PriceBook:
         tier: str | None = None,
         request_model: str | None = None,
     ) -> Price:
-        """Cost of one call. `model` is the response model; `request_model` the fallback."""
+        """Cost of one call. `model` is the response model; `request_model` the fallback. Never raises."""
         if not usage.is_consistent():
             return Price(None, unpriced_reason=names.UNPRICED_INVALID_USAGE)
+        try:
+            return self._price(provider, model, usage, tier, request_model)
+        except Exception:  # broken price data must cost the app nothing but this call's price
+            shown = (provider.prices_id or provider.name, model or request_model or "")
+            if shown not in self._failed:
+                if len(self._failed) > _MAX_KEYS:
+                    self._failed.clear()
+                self._failed.add(shown)
+                logger.exception("genai-cost: pricing failed for %s/%s; its calls are counted as unpriced", *shown)
+            return Price(None, unpriced_reason=names.UNPRICED_PRICE_ERROR)
+
+    def _price(
+        self, provider: Provider, model: str | None, usage: Usage, tier: str | None, request_model: str | None
+    ) -> Price:
         entry = self._entry(provider, model, tier, request_model)
         if entry is None or entry.name is None:
             if usage.provider_cost is not None:
                 return Price(usage.provider_cost, source=SOURCE_PROVIDER)
-            reason = names.UNPRICED_LOCAL_MODEL if provider.local else names.UNPRICED_UNKNOWN_MODEL
+            if entry is not None and entry.failed:
+                reason = names.UNPRICED_PRICE_ERROR
+            else:
+                reason = names.UNPRICED_LOCAL_MODEL if provider.local else names.UNPRICED_UNKNOWN_MODEL
             return Price(None, unpriced_reason=reason)
         rates = entry.rates_for(usage.input_tokens)
         savings = usage.cache_read_tokens * -rates.cache_read if rates.cache_read < 0 else 0.0
@@ -126,7 +148,7 @@ class PriceBook:
         entry = self._entries.get(key)
         if entry is None or time.time() >= entry.valid_until:
             entry = self._resolve(provider.prices_id, model, request_model, tier)
-            if len(self._entries) > 4096:  # bounded, whatever model names a process sees
+            if len(self._entries) > _MAX_KEYS:  # bounded, whatever model names a process sees
                 self._entries.clear()
             self._entries[key] = entry
         return entry
@@ -140,9 +162,11 @@ class PriceBook:
                 continue
             except Exception:  # a broken price table must not break the app
                 logger.exception("genai-cost: price lookup failed for %s/%s", prices_id, candidate)
-                break
+                return _Entry(None, (), [None], _next_midnight(now), failed=True)
         shown = model or request_model or ""
         if (prices_id, shown) not in self._warned:
+            if len(self._warned) > _MAX_KEYS:
+                self._warned.clear()
             self._warned.add((prices_id, shown))
             logger.warning(
                 "genai-cost: no price for model %r of provider %r; its calls are counted as unpriced",

@@ -29,11 +29,20 @@ def _end(call: Call, accumulator: Accumulator, error: BaseException | None = Non
         return
     try:
         if error is None:
-            call.finish(accumulator.outcome())
+            call.finish(_outcome(accumulator))
         else:
             call.fail(error)
     except Exception:  # telemetry must never break the app's iteration
         logger.debug("genai-cost: could not record a stream", exc_info=True)
+
+
+def _outcome(accumulator: Accumulator) -> Outcome:
+    """What the stream said; if that cannot be read, the call still ends, without usage."""
+    try:
+        return accumulator.outcome()
+    except Exception:
+        logger.debug("genai-cost: could not read a stream's usage", exc_info=True)
+        return Outcome(usage=None)
 
 
 def _take(accumulator: Accumulator, item: Any) -> bool:

@@ -260,11 +260,17 @@ class Call:
             price = telemetry.prices.price(
                 self.endpoint.provider, outcome.response_model, usage, _tier(outcome.service_tier), self.request_model
             )
-            _usage_attributes(attributes, usage, price, outcome.service_tier)
-            telemetry.totals.add(key, usage, price)
-            hist = telemetry.histogram_attributes
-            telemetry.token_usage.record(usage.input_tokens, hist(self, response_model, _INPUT))
-            telemetry.token_usage.record(usage.output_tokens, hist(self, response_model, _OUTPUT))
+            if price.unpriced_reason == names.UNPRICED_INVALID_USAGE:
+                # Counts that cannot be true (negative, absurd, not numbers) stay out of the counters,
+                # which must only grow, and off the span, where they could break an exporter.
+                attributes[names.UNPRICED_REASON] = names.UNPRICED_INVALID_USAGE
+                telemetry.totals.add_unpriced(key, names.UNPRICED_INVALID_USAGE)
+            else:
+                _usage_attributes(attributes, usage, price, outcome.service_tier)
+                telemetry.totals.add(key, usage, price)
+                hist = telemetry.histogram_attributes
+                telemetry.token_usage.record(usage.input_tokens, hist(self, response_model, _INPUT))
+                telemetry.token_usage.record(usage.output_tokens, hist(self, response_model, _OUTPUT))
         telemetry.duration.record(elapsed, telemetry.histogram_attributes(self, response_model))
         span = self.span
         span.set_attributes(attributes)

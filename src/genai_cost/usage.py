@@ -9,8 +9,16 @@ extractor before a record is built, never later.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+# What `count` returns for a value that is present but is no token count (a word, NaN, a bool). So
+# negative that no sum with real counts turns it positive: `Usage.is_consistent` rejects it.
+MALFORMED = -(2**62)
+# No single call comes near this many tokens; a larger count is a malformed report (and would not
+# fit the int64 of an exported span attribute).
+MAX_TOKENS = 10**12
 
 
 @dataclass(slots=True)
@@ -31,19 +39,21 @@ class Usage:
         return self.cache_write_tokens - self.cache_write_1h_tokens
 
     def is_consistent(self) -> bool:
-        """Subsets within their totals and nothing negative: what a price calculation can trust."""
+        """Subsets within their totals, nothing negative or absurd: what a price calculation can trust."""
+        counts = (
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.cache_write_1h_tokens,
+            self.reasoning_tokens,
+            self.input_audio_tokens,
+            self.output_audio_tokens,
+            self.web_searches,
+        )
         return (
-            min(
-                self.input_tokens,
-                self.output_tokens,
-                self.cache_read_tokens,
-                self.cache_write_1h_tokens,
-                self.reasoning_tokens,
-                self.input_audio_tokens,
-                self.output_audio_tokens,
-                self.web_searches,
-            )
-            >= 0
+            0 <= min(counts)
+            and max(counts) <= MAX_TOKENS
             and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens <= self.input_tokens
             and self.cache_write_1h_tokens <= self.cache_write_tokens
             and self.reasoning_tokens <= self.output_tokens
@@ -60,15 +70,31 @@ def field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+def extra(obj: Any, name: str) -> Any:
+    """Like `field`, for a name the SDK may not declare (a provider's extension, e.g. Groq's `x_groq`).
+
+    A failed attribute lookup on a pydantic model raises and catches an AttributeError inside
+    pydantic (~5 us): too slow for every chunk of a stream. Extras and declared fields are read from
+    the model's dicts instead.
+    """
+    extras = getattr(obj, "__pydantic_extra__", None)
+    if extras is not None:
+        found = extras.get(name)
+        return found if found is not None else vars(obj).get(name)
+    return field(obj, name)
+
+
 def count(obj: Any, name: str) -> int:
-    """A token count that may be missing, None or malformed: anything but an int-like is 0."""
+    """A token count: 0 when missing or None, MALFORMED when present but not an int-like."""
     value = field(obj, name)
-    if value is None or isinstance(value, bool):
+    if value is None:
         return 0
+    if isinstance(value, bool):
+        return MALFORMED
     try:
         return int(value)
-    except (TypeError, ValueError):
-        return 0
+    except (TypeError, ValueError, OverflowError):  # a word, a list, NaN, infinity
+        return MALFORMED
 
 
 def number(obj: Any, name: str) -> float | None:
@@ -78,6 +104,6 @@ def number(obj: Any, name: str) -> float | None:
         return None
     try:
         result = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return result if result >= 0 else None
+    return result if math.isfinite(result) and result >= 0 else None

@@ -55,4 +55,7 @@ def otel_env(service_name: str, traces_endpoint: str, prometheus_port: int) -> d
         "OTEL_EXPORTER_PROMETHEUS_HOST": "127.0.0.1",
         "OTEL_EXPORTER_PROMETHEUS_PORT": str(prometheus_port),
         "OTEL_LOGS_EXPORTER": "none",
+        # The peer openai instrumentations the test extra installs (for the coexistence tests) register
+        # the entry point name "openai"; here only genai-cost runs.
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
     }

@@ -12,7 +12,7 @@ from typing import Any
 
 from genai_cost.providers import Provider
 from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, count, field, number
+from genai_cost.usage import Usage, count, extra, field, number
 
 _XAI_TICKS_PER_USD = 10_000_000_000  # xAI reports cost_in_usd_ticks, 1 tick = 1e-10 USD
 _TERMINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -27,9 +27,15 @@ def _provider_cost(usage: Any, provider: Provider) -> float | None:
     return None
 
 
+def _reports(usage: Any, *names: str) -> bool:
+    """Whether a usage object carries any of its totals: an unknown shape (a newer or foreign API,
+    a string) is no usage, never a zero-token, $0 call."""
+    return usage is not None and any(field(usage, name) is not None for name in names)
+
+
 def chat_usage(usage: Any, provider: Provider) -> Usage | None:
     """Chat Completions and legacy Completions usage (`CompletionUsage`)."""
-    if usage is None:
+    if not _reports(usage, "prompt_tokens", "completion_tokens"):
         return None
     prompt_details = field(usage, "prompt_tokens_details")
     completion_details = field(usage, "completion_tokens_details")
@@ -52,7 +58,7 @@ def chat_usage(usage: Any, provider: Provider) -> Usage | None:
 
 def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Usage | None:
     """Responses API usage (`ResponseUsage`): input includes cached, output includes reasoning."""
-    if usage is None:
+    if not _reports(usage, "input_tokens", "output_tokens"):
         return None
     input_details = field(usage, "input_tokens_details")
     return Usage(
@@ -67,7 +73,7 @@ def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Us
 
 
 def embeddings_usage(usage: Any, provider: Provider) -> Usage | None:
-    if usage is None:
+    if not _reports(usage, "prompt_tokens"):
         return None
     return Usage(input_tokens=count(usage, "prompt_tokens"), provider_cost=_provider_cost(usage, provider))
 
@@ -143,7 +149,7 @@ class ChatStreamAccumulator:
                 self.finish_reasons[count(choice, "index")] = reason
         usage = field(chunk, "usage")
         if usage is None:  # older Groq streams put usage under x_groq
-            usage = field(field(chunk, "x_groq"), "usage")
+            usage = field(extra(chunk, "x_groq"), "usage")
         if usage is not None:
             self.usage = usage
             return self.hide_usage_chunk and not choices

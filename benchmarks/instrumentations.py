@@ -1,0 +1,145 @@
+"""What the overhead benchmark compares: nothing, the floor, genai-cost and its peers.
+
+Each entry installs one instrumentation into a fresh process with a real OTel SDK pipeline (a
+batch span processor and a metric reader). `floor` is the irreducible OTel SDK work for the
+signals genai-cost produces synchronously: one CLIENT span made current around the call, its
+attributes, and the three histogram records (duration, input and output token usage), written by
+hand with nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import SpanKind, TracerProvider
+
+
+class Unavailable(Exception):
+    """The instrumentation is not installed, or does not work with the SDK version installed."""
+
+
+@dataclass(frozen=True)
+class Instrumentation:
+    name: str
+    install: Callable[[str, TracerProvider, MeterProvider], None]  # (sdk, tracer provider, meter provider)
+
+
+def _none(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    pass
+
+
+def _genai_cost(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    from genai_cost.openai import OpenAICostInstrumentor
+
+    instrumentors = {"openai": OpenAICostInstrumentor}
+    instrumentors[sdk]().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
+def _official(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    try:
+        from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+    except ImportError as error:
+        raise Unavailable(f"opentelemetry-instrumentation-genai-openai: {error}") from error
+    OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
+def _openllmetry(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    os.environ.setdefault("TRACELOOP_TRACE_CONTENT", "false")  # like the others: no prompt capture
+    try:
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+    except ImportError as error:
+        raise Unavailable(f"opentelemetry-instrumentation-openai: {error}") from error
+    OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
+def _openlit(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    try:
+        import openlit
+    except ImportError as error:  # openlit 1.45 requires openai<3
+        raise Unavailable(f"openlit: {error}") from error
+    openlit.init(tracer=trace.get_tracer("openlit", tracer_provider=tracer_provider), disable_batch=False)
+
+
+# --- the floor -------------------------------------------------------------------------------
+
+_FLOOR_TARGETS = {"openai": ("openai.resources.chat.completions.completions", "Completions.create")}
+
+
+def _floor(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    import wrapt
+
+    tracer = trace.get_tracer("floor", tracer_provider=tracer_provider)
+    meter = meter_provider.get_meter("floor")
+    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
+    token_usage = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    by_model: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {}
+
+    def attributes(model: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        found = by_model.get(model)
+        if found is None:
+            common = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": sdk, "gen_ai.request.model": model}
+            inputs, outputs = {**common, "gen_ai.token.type": "input"}, {**common, "gen_ai.token.type": "output"}
+            found = by_model[model] = (common, inputs, outputs)
+        return found
+
+    def end(span: Any, started: float, usage: Any, model: str | None, request_model: str) -> None:
+        common, input_attrs, output_attrs = attributes(request_model)
+        if usage is not None:
+            span.set_attributes(
+                {
+                    "gen_ai.response.model": model or "",
+                    "gen_ai.usage.input_tokens": usage.prompt_tokens,
+                    "gen_ai.usage.output_tokens": usage.completion_tokens,
+                }
+            )
+            token_usage.record(usage.prompt_tokens, input_attrs)
+            token_usage.record(usage.completion_tokens, output_attrs)
+        duration.record(time.perf_counter() - started, common)
+        span.end()
+
+    def stream(chunks: Any, span: Any, started: float, request_model: str) -> Iterator[Any]:
+        usage = model = None
+        try:
+            for chunk in chunks:
+                model = chunk.model
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                yield chunk
+        finally:
+            end(span, started, usage, model, request_model)
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        started = time.perf_counter()
+        request_model = kwargs["model"]
+        span = tracer.start_span(f"chat {request_model}", kind=SpanKind.CLIENT, attributes=attributes(request_model)[0])
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
+        if kwargs.get("stream"):
+            return stream(result, span, started, request_model)
+        end(span, started, result.usage, result.model, request_model)
+        return result
+
+    module, method = _FLOOR_TARGETS[sdk]
+    wrapt.wrap_function_wrapper(module, method, wrapper)
+
+
+INSTRUMENTATIONS: dict[str, Instrumentation] = {
+    i.name: i
+    for i in (
+        Instrumentation("none", _none),
+        Instrumentation("floor", _floor),
+        Instrumentation("genai-cost", _genai_cost),
+        Instrumentation("official", _official),
+        Instrumentation("openllmetry", _openllmetry),
+        Instrumentation("openlit", _openlit),
+    )
+}
