@@ -45,12 +45,10 @@ def _outcome(accumulator: Accumulator) -> Outcome:
         return Outcome(usage=None)
 
 
-def _take(accumulator: Accumulator, item: Any) -> bool:
-    try:
-        return accumulator.add(item)
-    except Exception:
-        logger.debug("genai-cost: could not read a stream item", exc_info=True)
-        return False
+def _unreadable() -> bool:
+    """An item the accumulator could not read: logged, and shown to the app as it is."""
+    logger.debug("genai-cost: could not read a stream item", exc_info=True)
+    return False
 
 
 class _StreamProxy(wrapt.ObjectProxy):
@@ -68,16 +66,21 @@ class SyncStream(_StreamProxy):
         return self
 
     def __next__(self) -> Any:
+        accumulator = self._self_accumulator
         while True:
             try:
                 item = next(self.__wrapped__)
             except StopIteration:
-                _end(self._self_call, self._self_accumulator)
+                _end(self._self_call, accumulator)
                 raise
             except BaseException as error:
-                _end(self._self_call, self._self_accumulator, error)
+                _end(self._self_call, accumulator, error)
                 raise
-            if not _take(self._self_accumulator, item):
+            try:  # inline, not a helper call: this runs for every chunk
+                hidden = accumulator.add(item)
+            except Exception:
+                hidden = _unreadable()
+            if not hidden:
                 return item
 
     def __enter__(self) -> SyncStream:
@@ -102,16 +105,21 @@ class AsyncStream(_StreamProxy):
         return self
 
     async def __anext__(self) -> Any:
+        accumulator = self._self_accumulator
         while True:
             try:
                 item = await self.__wrapped__.__anext__()
             except StopAsyncIteration:
-                _end(self._self_call, self._self_accumulator)
+                _end(self._self_call, accumulator)
                 raise
             except BaseException as error:
-                _end(self._self_call, self._self_accumulator, error)
+                _end(self._self_call, accumulator, error)
                 raise
-            if not _take(self._self_accumulator, item):
+            try:
+                hidden = accumulator.add(item)
+            except Exception:
+                hidden = _unreadable()
+            if not hidden:
                 return item
 
     async def __aenter__(self) -> AsyncStream:

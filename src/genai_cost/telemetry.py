@@ -11,6 +11,7 @@ counters at collection time: exact under threads, and nearly free on the request
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -53,6 +54,14 @@ class Outcome:
     pending: bool = False  # usage comes later (a queued background response): not unpriced
 
 
+# Distinct label sets the counters keep. With five token types per set, the tokens counter stays
+# under the OTel SDK's default cardinality limit (2,000 series per metric), past which the SDK
+# would merge series into an overflow point; and an app sending ever-new model names cannot grow
+# memory or Prometheus without bound. Later label sets are counted under OVERFLOW_MODEL.
+MAX_LABEL_SETS = 300
+OVERFLOW_MODEL = "_other"
+
+
 class _Totals:
     """Cumulative counter values per label set, added to under a lock, read at collection."""
 
@@ -61,9 +70,28 @@ class _Totals:
         # label key -> [cost, savings, input, output, cache_read, cache_write, reasoning, priced calls]
         self.sums: dict[_LabelKey, list[float]] = {}
         self.unpriced: dict[tuple[_LabelKey, str], int] = {}
+        self._keys: set[_LabelKey] = set()
+        self._overflowed = False
+
+    def _bounded(self, key: _LabelKey) -> _LabelKey:
+        """`key`, or its overflow label set once MAX_LABEL_SETS distinct ones exist (under the lock)."""
+        if key in self._keys:
+            return key
+        if len(self._keys) < MAX_LABEL_SETS:
+            self._keys.add(key)
+            return key
+        if not self._overflowed:
+            self._overflowed = True
+            logging.getLogger("genai_cost").warning(
+                "genai-cost: more than %d label sets (models); further ones are counted as %r",
+                MAX_LABEL_SETS,
+                OVERFLOW_MODEL,
+            )
+        return (*key[:2], *(OVERFLOW_MODEL,) * (len(key) - 2))  # type: ignore[return-value]
 
     def add(self, key: _LabelKey, usage: Usage, price: Price) -> None:
         with self._lock:
+            key = self._bounded(key)
             row = self.sums.get(key)
             if row is None:
                 row = self.sums[key] = [0.0, 0.0, 0, 0, 0, 0, 0, 0]
@@ -81,7 +109,7 @@ class _Totals:
 
     def add_unpriced(self, key: _LabelKey, reason: str) -> None:
         with self._lock:
-            self._add_unpriced(key, reason)
+            self._add_unpriced(self._bounded(key), reason)
 
     def _add_unpriced(self, key: _LabelKey, reason: str) -> None:
         self.unpriced[(key, reason)] = self.unpriced.get((key, reason), 0) + 1

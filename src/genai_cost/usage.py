@@ -63,11 +63,9 @@ class Usage:
 
 def field(obj: Any, name: str) -> Any:
     """`obj.name` for SDK models (declared fields and kept extras) and `obj[name]` for dicts."""
-    if obj is None:
-        return None
     if isinstance(obj, dict):
         return obj.get(name)
-    return getattr(obj, name, None)
+    return getattr(obj, name, None)  # None for None
 
 
 def extra(obj: Any, name: str) -> Any:

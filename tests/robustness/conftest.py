@@ -45,6 +45,7 @@ class Sdk:
     plain: Callable[[Any, str, dict[str, Any] | None], Any]
     async_plain: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]]
     stream: Callable[[Any, str, dict[str, Any] | None], Any]
+    stream_asking_usage: Callable[[Any, str, dict[str, Any] | None], Any]  # the app asks for usage itself
     async_stream: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]]
     wire_usage: Callable[[int, int, int], dict[str, Any]]  # (input, output, cache read) as the API sends it
     model: str  # a model with a bundled price
@@ -55,6 +56,9 @@ class Sdk:
     # no readable usage, the second with 40 input and 4 output tokens of `model` amid unknown fields.
     newer_shapes: tuple[dict[str, Any], ...]
     replay: Callable[[Any, str], Any]  # (client, record id) -> the replayed response
+    # The main patched method, bound to a client, and the request arguments of a plain call to it.
+    method: Callable[[Any], Any]
+    request: Callable[[str, dict[str, Any] | None], dict[str, Any]]  # (model, usage on the wire)
     peers: tuple[Peer, ...] = field(default=())
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0) -> float:
@@ -83,6 +87,10 @@ def _mock_body(usage: dict[str, Any] | None) -> dict[str, Any]:
     return {"extra_body": {"mock": {"usage": usage}}} if usage is not None else {}
 
 
+def _openai_request(model: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"model": model, "messages": USER, **_mock_body(usage)}
+
+
 def _openai_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
     return client.chat.completions.create(model=model, messages=USER, **_mock_body(usage))
 
@@ -93,6 +101,12 @@ async def _openai_async_plain(client: Any, model: str, usage: dict[str, Any] | N
 
 def _openai_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
     return client.chat.completions.create(model=model, messages=USER, stream=True, **_mock_body(usage))
+
+
+def _openai_stream_asking_usage(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.chat.completions.create(
+        model=model, messages=USER, stream=True, stream_options={"include_usage": True}, **_mock_body(usage)
+    )
 
 
 async def _openai_async_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
@@ -162,6 +176,7 @@ OPENAI = Sdk(
     plain=_openai_plain,
     async_plain=_openai_async_plain,
     stream=_openai_stream,
+    stream_asking_usage=_openai_stream_asking_usage,
     async_stream=_openai_async_stream,
     wire_usage=_openai_wire_usage,
     model=OPENAI_MODEL,
@@ -170,6 +185,8 @@ OPENAI = Sdk(
     patched=_openai_patched(),
     newer_shapes=_OPENAI_NEWER_SHAPES,
     replay=_openai_replay,
+    method=lambda client: client.chat.completions.create,
+    request=_openai_request,
     peers=(
         Peer("official", "opentelemetry.instrumentation.genai.openai", "opentelemetry.instrumentation.genai"),
         Peer("openllmetry", "opentelemetry.instrumentation.openai", "opentelemetry.instrumentation.openai"),

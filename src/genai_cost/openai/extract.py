@@ -143,12 +143,15 @@ class ChatStreamAccumulator:
             self.response_id = field(chunk, "id")
             self.service_tier = field(chunk, "service_tier")
         choices = field(chunk, "choices")
-        for choice in choices or ():
-            reason = field(choice, "finish_reason")
-            if reason:
-                self.finish_reasons[count(choice, "index")] = reason
+        last = not choices  # a usage-only chunk, or one that finishes a choice
+        if choices:
+            for choice in choices:
+                reason = field(choice, "finish_reason")
+                if reason:
+                    self.finish_reasons[count(choice, "index")] = reason
+                    last = True
         usage = field(chunk, "usage")
-        if usage is None:  # older Groq streams put usage under x_groq
+        if usage is None and last:  # older Groq streams put usage under x_groq, on the finishing chunk
             usage = field(extra(chunk, "x_groq"), "usage")
         if usage is not None:
             self.usage = usage
