@@ -2,9 +2,10 @@
 
 Each entry installs one instrumentation into a fresh process with a real OTel SDK pipeline (a
 batch span processor and a metric reader). `floor` is the irreducible OTel SDK work for the
-signals genai-cost produces synchronously: one CLIENT span made current around the call, its
-attributes, and the three histogram records (duration, input and output token usage), written by
-hand with nothing else.
+signals genai-cost produces synchronously: one CLIENT span made current around the call, with the
+same attributes genai-cost sets (values read straight off the response, prices hard-coded), and
+the same three histogram records (duration, input and output token usage), written by hand with
+nothing else: no provider detection, no price lookup, no counters.
 """
 
 from __future__ import annotations
@@ -83,19 +84,31 @@ def _floor(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvi
     def attributes(model: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         found = by_model.get(model)
         if found is None:
-            common = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": sdk, "gen_ai.request.model": model}
+            common = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": sdk, "gen_ai.request.model": model,
+                  "server.address": "api.openai.com", "server.port": 443}  # fmt: skip
             inputs, outputs = {**common, "gen_ai.token.type": "input"}, {**common, "gen_ai.token.type": "output"}
             found = by_model[model] = (common, inputs, outputs)
         return found
 
-    def end(span: Any, started: float, usage: Any, model: str | None, request_model: str) -> None:
+    def end(span: Any, started: float, response: Any, usage: Any, reasons: tuple[str, ...], request_model: str) -> None:
         common, input_attrs, output_attrs = attributes(request_model)
         if usage is not None:
+            cached = usage.prompt_tokens_details.cached_tokens
             span.set_attributes(
                 {
-                    "gen_ai.response.model": model or "",
+                    "gen_ai.response.model": response.model,
+                    "gen_ai.response.id": response.id,
+                    "gen_ai.response.finish_reasons": reasons,
                     "gen_ai.usage.input_tokens": usage.prompt_tokens,
                     "gen_ai.usage.output_tokens": usage.completion_tokens,
+                    "gen_ai.usage.cache_read.input_tokens": cached,
+                    "gen_ai.usage.cache_write.input_tokens": 0,
+                    "gen_ai.usage.reasoning.output_tokens": usage.completion_tokens_details.reasoning_tokens,
+                    "gen_ai.usage.cost": (usage.prompt_tokens * 0.15 - cached * 0.075 + usage.completion_tokens * 0.6)
+                    / 1e6,
+                    "genai_cost.cost.cache_savings": cached * 0.075 / 1e6,
+                    "genai_cost.cost.source": "bundled",
+                    "genai_cost.price.entry": "openai/gpt-4o-mini",
                 }
             )
             token_usage.record(usage.prompt_tokens, input_attrs)
@@ -104,15 +117,18 @@ def _floor(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvi
         span.end()
 
     def stream(chunks: Any, span: Any, started: float, request_model: str) -> Iterator[Any]:
-        usage = model = None
+        usage = last = None
+        reasons: tuple[str, ...] = ()
         try:
             for chunk in chunks:
-                model = chunk.model
+                last = chunk
                 if chunk.usage is not None:
                     usage = chunk.usage
+                elif chunk.choices and chunk.choices[0].finish_reason:
+                    reasons = (chunk.choices[0].finish_reason,)
                 yield chunk
         finally:
-            end(span, started, usage, model, request_model)
+            end(span, started, last, usage, reasons, request_model)
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -125,7 +141,8 @@ def _floor(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvi
             context.detach(token)
         if kwargs.get("stream"):
             return stream(result, span, started, request_model)
-        end(span, started, result.usage, result.model, request_model)
+        reasons = tuple(choice.finish_reason for choice in result.choices)
+        end(span, started, result, result.usage, reasons, request_model)
         return result
 
     module, method = _FLOOR_TARGETS[sdk]
@@ -143,3 +160,45 @@ INSTRUMENTATIONS: dict[str, Instrumentation] = {
         Instrumentation("openlit", _openlit),
     )
 }
+
+
+# --- genai-cost's per-chunk work, isolated -----------------------------------------------------
+
+
+def genai_cost_chunk_us(sdk: str, chunks: list[Any], tracer_provider: TracerProvider, meter_provider: MeterProvider,
+                        repeats: int = 15, rounds: int = 20) -> float:  # fmt: skip
+    """genai-cost's stream proxy and accumulator per chunk, over chunks the SDK already parsed.
+
+    The end-to-end slope between a short and a long stream carries the SDK's own per-chunk
+    parsing (tens of us) and its noise; this isolates what genai-cost adds to each chunk.
+    """
+    import statistics
+    import time
+
+    from genai_cost.providers import endpoint_for
+    from genai_cost.streams import SyncStream
+    from genai_cost.telemetry import get_telemetry
+
+    if sdk != "openai":
+        raise Unavailable(f"no isolated chunk measurement for {sdk}")
+    from genai_cost.openai.wrappers import CHAT
+
+    telemetry = get_telemetry(tracer_provider, meter_provider)
+    endpoint = endpoint_for("https://api.openai.com/v1")
+
+    def proxied(items: list[Any]) -> None:
+        call = telemetry.start(CHAT.operation, endpoint, "gpt-4o", True)
+        for _ in SyncStream(iter(items), call, CHAT.accumulator(endpoint.provider, False)):
+            pass
+
+    def per_run(items: list[Any]) -> float:
+        started = time.process_time()
+        for _ in range(repeats):
+            proxied(items)
+        return (time.process_time() - started) / repeats
+
+    short = chunks[:3] + chunks[-2:]  # the same call with five chunks: the per-call part
+    for _ in range(3):
+        per_run(chunks), per_run(short)
+    slopes = [(per_run(chunks) - per_run(short)) / (len(chunks) - len(short)) * 1e6 for _ in range(rounds)]
+    return statistics.median(slopes)

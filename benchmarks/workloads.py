@@ -38,6 +38,9 @@ class Workload:
     long_stream: Callable[[Any, bool], int]
     chunks: int  # chunks the app sees per streamed call
     long_chunks: int
+    parsed_chunks: Callable[[Any], list[Any]]  # the long stream's chunks, parsed by the SDK (bare)
+    # (the instrumented method bound to a client, the kwargs of a plain call, its parsed response)
+    canned_plain: Callable[[Any], tuple[Any, dict[str, Any], Any]]
 
 
 # --- openai ----------------------------------------------------------------------------------
@@ -122,6 +125,17 @@ def _openai_long_stream_call(client: Any, bare: bool) -> int:
     return _openai_stream_call(client, bare, LONG_MODEL)
 
 
+def _openai_canned_plain(client: Any) -> tuple[Any, dict[str, Any], Any]:
+    kwargs = {"model": MODEL, "messages": MESSAGES}
+    method = client.chat.completions.create
+    return method, kwargs, _unwrapped(method, True)(**kwargs)
+
+
+def _openai_parsed_chunks(client: Any) -> list[Any]:
+    create = _unwrapped(client.chat.completions.create, True)
+    return list(create(model=LONG_MODEL, messages=MESSAGES, stream=True, stream_options={"include_usage": True}))
+
+
 WORKLOADS: dict[str, Workload] = {
     "openai": Workload(
         "openai",
@@ -131,5 +145,7 @@ WORKLOADS: dict[str, Workload] = {
         _openai_long_stream_call,
         chunks=STREAM_CHUNKS + 3,
         long_chunks=LONG_STREAM_CHUNKS + 3,
+        parsed_chunks=_openai_parsed_chunks,
+        canned_plain=_openai_canned_plain,
     ),
 }

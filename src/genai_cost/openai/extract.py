@@ -12,7 +12,7 @@ from typing import Any
 
 from genai_cost.providers import Provider
 from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, count, extra, field, number
+from genai_cost.usage import Usage, count, field, number
 
 _XAI_TICKS_PER_USD = 10_000_000_000  # xAI reports cost_in_usd_ticks, 1 tick = 1e-10 USD
 _TERMINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -152,7 +152,7 @@ class ChatStreamAccumulator:
                     last = True
         usage = field(chunk, "usage")
         if usage is None and last:  # older Groq streams put usage under x_groq, on the finishing chunk
-            usage = field(extra(chunk, "x_groq"), "usage")
+            usage = field(field(chunk, "x_groq"), "usage")
         if usage is not None:
             self.usage = usage
             return self.hide_usage_chunk and not choices
