@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             found = _run_worker(name, args)
             print(f"round {round_number + 1}/{args.rounds} {name}: {found.get('unavailable', 'done')}",
                   file=sys.stderr, flush=True)  # fmt: skip
+            if "unavailable" not in found and name != "none" and not found["spans"]:
+                raise SystemExit(f"{name} produced no spans: it is not measuring what it should")
             if "unavailable" in found:
                 results[name] = found
             else:

@@ -131,6 +131,8 @@ def check_together(
     # What users see besides: the peer's own CLIENT span for each call, nested with ours...
     theirs = [s for s in pipeline.finished() if s.instrumentation_scope.name.startswith(peer.scope_prefix)]
     assert len(theirs) == len(spans)
+    if ours_outermost:  # the usage chunk genai-cost asked for passes through the peer: it records it too
+        assert theirs[1].attributes.get(names.USAGE_INPUT_TOKENS) == STREAMED[0]
     by_id = {s.context.span_id: s for s in pipeline.finished()}
     for span in spans:
         parent = by_id.get(span.parent.span_id) if span.parent else None
