@@ -10,7 +10,9 @@ extractor before a record is built, never later.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 # What `count` returns for a value that is present but is no token count (a word, NaN, a bool). So
@@ -77,9 +79,25 @@ def field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def count(obj: Any, name: str) -> int:
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+
+
+def fields_of(obj: Any) -> Mapping[str, Any]:
+    """The fields of an SDK model or a dict, to read several of them at the cost of dict lookups.
+
+    Empty for None and for anything that is neither (a string where an object was expected).
+    """
+    if isinstance(obj, dict):
+        return obj
+    values = getattr(obj, "__dict__", None)
+    if values is None:
+        return _NO_FIELDS
+    extras = getattr(obj, "__pydantic_extra__", None)
+    return {**values, **extras} if extras else values
+
+
+def as_count(value: Any) -> int:
     """A token count: 0 when missing or None, MALFORMED when present but not an int-like."""
-    value = field(obj, name)
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -88,6 +106,11 @@ def count(obj: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError, OverflowError):  # a word, a list, NaN, infinity
         return MALFORMED
+
+
+def count(obj: Any, name: str) -> int:
+    """`as_count` of one field."""
+    return as_count(field(obj, name))
 
 
 def number(obj: Any, name: str) -> float | None:
