@@ -65,6 +65,9 @@ TOKEN_CACHE_READ = "cache_read"
 TOKEN_CACHE_WRITE = "cache_write"
 TOKEN_REASONING = "reasoning"
 
+# Request and response model label of the counters once they hold their maximum of label sets.
+OVERFLOW_MODEL = "_other"
+
 # Advisory bucket boundaries from the semconv metric definitions.
 TOKEN_USAGE_BUCKETS = (
     1,

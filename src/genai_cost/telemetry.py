@@ -57,9 +57,8 @@ class Outcome:
 # Distinct label sets the counters keep. With five token types per set, the tokens counter stays
 # under the OTel SDK's default cardinality limit (2,000 series per metric), past which the SDK
 # would merge series into an overflow point; and an app sending ever-new model names cannot grow
-# memory or Prometheus without bound. Later label sets are counted under OVERFLOW_MODEL.
+# memory or Prometheus without bound. Later label sets are counted under names.OVERFLOW_MODEL.
 MAX_LABEL_SETS = 300
-OVERFLOW_MODEL = "_other"
 
 
 class _Totals:
@@ -85,9 +84,9 @@ class _Totals:
             logging.getLogger("genai_cost").warning(
                 "genai-cost: more than %d label sets (models); further ones are counted as %r",
                 MAX_LABEL_SETS,
-                OVERFLOW_MODEL,
+                names.OVERFLOW_MODEL,
             )
-        return (*key[:2], *(OVERFLOW_MODEL,) * (len(key) - 2))  # type: ignore[return-value]
+        return (*key[:2], *(names.OVERFLOW_MODEL,) * (len(key) - 2))  # type: ignore[return-value]
 
     def add(self, key: _LabelKey, usage: Usage, price: Price) -> None:
         with self._lock:

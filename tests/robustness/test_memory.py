@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 
 from genai_cost import names
 from genai_cost.mockprovider import MockProvider
-from genai_cost.telemetry import MAX_LABEL_SETS, OVERFLOW_MODEL
+from genai_cost.telemetry import MAX_LABEL_SETS
 from tests.conftest import Pipeline
 from tests.robustness.conftest import Sdk, counter, local_client, tokens_by_type
 
@@ -114,7 +114,7 @@ def test_100k_calls_leave_only_bounded_state(
     # Label sets: at most MAX_LABEL_SETS, the rest counted under the overflow model, nothing lost.
     label_sets = {(a[names.REQUEST_MODEL], a[names.RESPONSE_MODEL]) for a, _ in pipeline.metrics()[names.METRIC_TOKENS]}
     assert len(label_sets) <= MAX_LABEL_SETS + 1
-    assert (OVERFLOW_MODEL, OVERFLOW_MODEL) in label_sets
+    assert (names.OVERFLOW_MODEL, names.OVERFLOW_MODEL) in label_sets
     assert not any("otel.metric.overflow" in a for points in pipeline.metrics().values() for a, _ in points)
     total_calls = CALLS + 2 * len(models)
     assert tokens_by_type(pipeline)["input"] == 900 * total_calls

@@ -9,7 +9,7 @@ import pytest
 
 from genai_cost import names
 from genai_cost.pricing import Price
-from genai_cost.telemetry import MAX_LABEL_SETS, OVERFLOW_MODEL, _Totals
+from genai_cost.telemetry import MAX_LABEL_SETS, _Totals
 from genai_cost.usage import MALFORMED, MAX_TOKENS, Usage, as_count, fields_of, number
 
 
@@ -58,7 +58,7 @@ def test_label_sets_are_bounded_and_nothing_is_lost(caplog: pytest.LogCaptureFix
         totals.add_unpriced(("chat", "openai", f"model-{i}", f"model-{i}"), names.UNPRICED_NO_USAGE)
     sums, unpriced = totals.snapshot()
     assert len(sums) == MAX_LABEL_SETS + 1
-    overflow = dict(sums)[("chat", "openai", OVERFLOW_MODEL, OVERFLOW_MODEL)]
+    overflow = dict(sums)[("chat", "openai", names.OVERFLOW_MODEL, names.OVERFLOW_MODEL)]
     assert overflow[2] == 10 * extra and overflow[7] == extra  # input tokens and priced calls
     assert sum(row[2] for _, row in sums) == 10 * (MAX_LABEL_SETS + extra)
     assert sum(n for _, n in unpriced) == MAX_LABEL_SETS + extra
