@@ -141,11 +141,12 @@ class ChatStreamAccumulator:
         self.finish_reasons: dict[int, str] = {}
 
     def add(self, chunk: Any) -> bool:
+        values = fields_of(chunk)  # runs for every chunk: one read of the object, then dict lookups
         if self.model is None:
-            self.model = field(chunk, "model")
-            self.response_id = field(chunk, "id")
-            self.service_tier = field(chunk, "service_tier")
-        choices = field(chunk, "choices")
+            self.model = values.get("model")
+            self.response_id = values.get("id")
+            self.service_tier = values.get("service_tier")
+        choices = values.get("choices")
         last = not choices  # a usage-only chunk, or one that finishes a choice
         if choices:
             for choice in choices:
@@ -153,9 +154,9 @@ class ChatStreamAccumulator:
                 if reason:
                     self.finish_reasons[count(choice, "index")] = reason
                     last = True
-        usage = field(chunk, "usage")
+        usage = values.get("usage")
         if usage is None and last:  # older Groq streams put usage under x_groq, on the finishing chunk
-            usage = field(field(chunk, "x_groq"), "usage")
+            usage = field(values.get("x_groq"), "usage")
         if usage is not None:
             self.usage = usage
             return self.hide_usage_chunk and not choices
