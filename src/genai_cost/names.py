@@ -74,6 +74,9 @@ TOKEN_CACHE_READ = "cache_read"
 TOKEN_CACHE_WRITE = "cache_write"
 TOKEN_REASONING = "reasoning"
 
+# Request and response model label of the counters once they hold their maximum of label sets.
+OVERFLOW_MODEL = "_other"
+
 # Advisory bucket boundaries from the semconv metric definitions.
 TOKEN_USAGE_BUCKETS = (
     1,
@@ -113,6 +116,7 @@ UNPRICED_NO_USAGE = "no_usage"  # the provider reported no usage (e.g. a stream 
 UNPRICED_UNKNOWN_MODEL = "unknown_model"  # no price entry for this provider/model
 UNPRICED_LOCAL_MODEL = "local_model"  # a local server (vLLM, Ollama, ...) the user has not priced
 UNPRICED_INVALID_USAGE = "invalid_usage"  # usage the price calculation rejects (e.g. cache > input)
+UNPRICED_PRICE_ERROR = "price_error"  # the price data failed for this model (logged once per model)
 
 # --- our own scope ---------------------------------------------------------------------------
 SCOPE_NAME = "genai_cost"

@@ -120,6 +120,7 @@ class PriceEntry:
     multiplier: float = 1.0  # discount or documented tier multiplier, applied to every rate
     since: str | None = None  # when the underlying price took effect, if dated
     notes: tuple[str, ...] = ()  # what a reader should know (tier not in the data, discount, ...)
+    failed: bool = False  # the price data raised for this key: unpriced as price_error until valid_until
 
     def rates_for(self, input_tokens: int) -> Rates:
         if not self.thresholds and self.bands[0] is not None:  # most models: one band
@@ -134,8 +135,17 @@ class PriceEntry:
         return rates
 
 
-# Warned once per process, whichever PriceBook meets the model first.
+# Warned once per process, whichever PriceBook meets the model first; bounded, past that it is noise.
 _warned: set[tuple[str, str]] = set()
+_failed: set[tuple[str, str]] = set()
+_MAX_WARNED = 4096
+
+
+def _first_time(seen: set[tuple[str, str]], key: tuple[str, str]) -> bool:
+    if key in seen or len(seen) >= _MAX_WARNED:
+        return False
+    seen.add(key)
+    return True
 
 
 class PriceBook:
@@ -209,10 +219,30 @@ class PriceBook:
         """Cost of one call that started at `at` (epoch seconds; default now).
 
         `model` is the response model; `request_model` the fallback when the response names no model
-        or a more specific name of the requested one (a dated snapshot) that has no price.
+        or a more specific name of the requested one (a dated snapshot) that has no price. Never raises.
         """
         if not usage.is_consistent():
             return Price(None, unpriced_reason=names.UNPRICED_INVALID_USAGE)
+        try:
+            return self._price(provider, model, usage, tier, request_model, at)
+        except Exception:  # broken price data must cost the app nothing but this call's price
+            if _first_time(_failed, (provider.name, model or request_model or "")):
+                logger.exception(
+                    "genai-cost: pricing failed for %s/%s; its calls are counted as unpriced",
+                    provider.name,
+                    model or request_model,
+                )
+            return Price(None, unpriced_reason=names.UNPRICED_PRICE_ERROR)
+
+    def _price(
+        self,
+        provider: Provider,
+        model: str | None,
+        usage: Usage,
+        tier: str | None,
+        request_model: str | None,
+        at: float | None,
+    ) -> Price:
         if at is None:
             at = time.time()
         entry = self._entries.get((provider.name, provider.prices_id, model, request_model, tier))
@@ -221,7 +251,10 @@ class PriceBook:
         if entry.name is None:
             if usage.provider_cost is not None:
                 return Price(usage.provider_cost, source=SOURCE_PROVIDER)
-            reason = names.UNPRICED_LOCAL_MODEL if provider.local else names.UNPRICED_UNKNOWN_MODEL
+            if entry.failed:
+                reason = names.UNPRICED_PRICE_ERROR
+            else:
+                reason = names.UNPRICED_LOCAL_MODEL if provider.local else names.UNPRICED_UNKNOWN_MODEL
             return Price(None, unpriced_reason=reason)
         rates = entry.rates_for(usage.input_tokens)
         savings = rates.savings(usage)
@@ -250,16 +283,18 @@ class PriceBook:
         self._ensure_configured()
         at = time.time() if at is None else at
         moment = datetime.fromtimestamp(at, UTC)
-        entry = None
+        entry, failed = None, False
         try:
             entry = self._from_file(provider, (model, request_model), tier, at, moment)
             if entry is None and provider.prices_id is not None:
                 entry = self._bundled(provider, model, request_model, tier, at, moment)
         except Exception:  # a broken price table must not break the app
+            failed = True
             logger.exception("genai-cost: price lookup failed for %s/%s", provider.name, model or request_model)
         if entry is None:
-            self._warn_unpriced(provider, model or request_model or "")
-            entry = PriceEntry(None, valid_from=_midnight(moment), valid_until=_next_midnight(moment))
+            if not failed:
+                self._warn_unpriced(provider, model or request_model or "")
+            entry = PriceEntry(None, valid_from=_midnight(moment), valid_until=_next_midnight(moment), failed=failed)
         self._clip(entry, at)
         return entry
 
@@ -336,9 +371,8 @@ class PriceBook:
             entry.valid_until = min(entry.valid_until, self._boundaries[index])
 
     def _warn_unpriced(self, provider: Provider, model: str) -> None:
-        if (provider.name, model) in _warned or len(_warned) >= 4096:  # bounded: past that, it is noise
+        if not _first_time(_warned, (provider.name, model)):
             return
-        _warned.add((provider.name, model))
         logger.warning(
             "genai-cost: no price for model %r of provider %s; its calls are counted as unpriced (add it to %s)",
             model,

@@ -112,16 +112,25 @@ def detect(base_url: str, default: str = "openai") -> Endpoint:
 
 
 _cache: dict[tuple[str, str], Endpoint] = {}
+# By the identity of the URL object a client holds: str() of an SDK's URL object costs ~5 us a call.
+# The object is kept in the value, so its id cannot be reused while the entry exists.
+_by_object: dict[tuple[int, str], tuple[object, Endpoint]] = {}
 
 
 def endpoint_for(base_url: object, default: str = "openai") -> Endpoint:
     """`detect` memoised per base URL: clients are few, calls are many."""
+    seen = _by_object.get((id(base_url), default))
+    if seen is not None and seen[0] is base_url:
+        return seen[1]
     key = (str(base_url), default)
     found = _cache.get(key)
     if found is None:
         if len(_cache) > 1024:  # a process creating clients for ever-new URLs
             _cache.clear()
         found = _cache[key] = detect(key[0], default)
+    if len(_by_object) > 1024:
+        _by_object.clear()
+    _by_object[(id(base_url), default)] = (base_url, found)
     return found
 
 
@@ -138,3 +147,4 @@ def wants_stream_usage(endpoint: Endpoint) -> bool:
 
 def reset_cache() -> None:
     _cache.clear()
+    _by_object.clear()

@@ -30,28 +30,26 @@ def _end(call: Call, accumulator: Accumulator, error: BaseException | None = Non
         return
     try:
         if error is None:
-            call.finish(accumulator.outcome())
-        else:
-            call.fail(error, _reported(accumulator))
+            call.finish(_outcome(accumulator))
+        else:  # what a broken stream had already reported is billed: counted, never estimated
+            call.fail(error, _outcome(accumulator))
     except Exception:  # telemetry must never break the app's iteration
         logger.debug("genai-cost: could not record a stream", exc_info=True)
 
 
-def _reported(accumulator: Accumulator) -> Outcome | None:
-    """What a failed stream had reported before it broke: its usage is billed and counted."""
+def _outcome(accumulator: Accumulator) -> Outcome:
+    """What the stream said; if that cannot be read, the call still ends, without usage."""
     try:
         return accumulator.outcome()
     except Exception:
-        logger.debug("genai-cost: could not read a failed stream's usage", exc_info=True)
-        return None
+        logger.debug("genai-cost: could not read a stream's usage", exc_info=True)
+        return Outcome(usage=None)
 
 
-def _take(accumulator: Accumulator, item: Any) -> bool:
-    try:
-        return accumulator.add(item)
-    except Exception:
-        logger.debug("genai-cost: could not read a stream item", exc_info=True)
-        return False
+def _unreadable() -> bool:
+    """An item the accumulator could not read: logged, and shown to the app as it is."""
+    logger.debug("genai-cost: could not read a stream item", exc_info=True)
+    return False
 
 
 class _StreamProxy(wrapt.ObjectProxy):
@@ -69,16 +67,21 @@ class SyncStream(_StreamProxy):
         return self
 
     def __next__(self) -> Any:
+        accumulator = self._self_accumulator
         while True:
             try:
                 item = next(self.__wrapped__)
             except StopIteration:
-                _end(self._self_call, self._self_accumulator)
+                _end(self._self_call, accumulator)
                 raise
             except BaseException as error:
-                _end(self._self_call, self._self_accumulator, error)
+                _end(self._self_call, accumulator, error)
                 raise
-            if not _take(self._self_accumulator, item):
+            try:  # inline, not a helper call: this runs for every chunk
+                hidden = accumulator.add(item)
+            except Exception:
+                hidden = _unreadable()
+            if not hidden:
                 return item
 
     def __enter__(self) -> SyncStream:
@@ -103,16 +106,21 @@ class AsyncStream(_StreamProxy):
         return self
 
     async def __anext__(self) -> Any:
+        accumulator = self._self_accumulator
         while True:
             try:
                 item = await self.__wrapped__.__anext__()
             except StopAsyncIteration:
-                _end(self._self_call, self._self_accumulator)
+                _end(self._self_call, accumulator)
                 raise
             except BaseException as error:
-                _end(self._self_call, self._self_accumulator, error)
+                _end(self._self_call, accumulator, error)
                 raise
-            if not _take(self._self_accumulator, item):
+            try:
+                hidden = accumulator.add(item)
+            except Exception:
+                hidden = _unreadable()
+            if not hidden:
                 return item
 
     async def __aenter__(self) -> AsyncStream:

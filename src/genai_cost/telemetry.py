@@ -68,6 +68,13 @@ class Outcome:
     parts: Sequence[Usage] | None = None
 
 
+# Distinct label sets the counters keep. With five token types per set, the tokens counter stays
+# under the OTel SDK's default cardinality limit (2,000 series per metric), past which the SDK
+# would merge series into an overflow point; and an app sending ever-new model names cannot grow
+# memory or Prometheus without bound. Later label sets are counted under names.OVERFLOW_MODEL.
+MAX_LABEL_SETS = 300
+
+
 class _Totals:
     """Cumulative counter values per label set, added to under a lock, read at collection."""
 
@@ -76,9 +83,28 @@ class _Totals:
         # label key -> [cost, savings, input, output, cache_read, cache_write, reasoning, priced calls]
         self.sums: dict[_LabelKey, list[float]] = {}
         self.unpriced: dict[tuple[_LabelKey, str], int] = {}
+        self._keys: set[_LabelKey] = set()
+        self._overflowed = False
+
+    def _bounded(self, key: _LabelKey) -> _LabelKey:
+        """`key`, or its overflow label set once MAX_LABEL_SETS distinct ones exist (under the lock)."""
+        if key in self._keys:
+            return key
+        if len(self._keys) < MAX_LABEL_SETS:
+            self._keys.add(key)
+            return key
+        if not self._overflowed:
+            self._overflowed = True
+            logging.getLogger("genai_cost").warning(
+                "genai-cost: more than %d label sets (models); further ones are counted as %r",
+                MAX_LABEL_SETS,
+                names.OVERFLOW_MODEL,
+            )
+        return (*key[:2], *(names.OVERFLOW_MODEL,) * (len(key) - 2))  # type: ignore[return-value]
 
     def add(self, key: _LabelKey, usage: Usage, price: Price) -> None:
         with self._lock:
+            key = self._bounded(key)
             row = self.sums.get(key)
             if row is None:
                 row = self.sums[key] = [0.0, 0.0, 0, 0, 0, 0, 0, 0]
@@ -96,7 +122,7 @@ class _Totals:
 
     def add_unpriced(self, key: _LabelKey, reason: str) -> None:
         with self._lock:
-            self._add_unpriced(key, reason)
+            self._add_unpriced(self._bounded(key), reason)
 
     def _add_unpriced(self, key: _LabelKey, reason: str) -> None:
         self.unpriced[(key, reason)] = self.unpriced.get((key, reason), 0) + 1
@@ -367,11 +393,17 @@ class Call:
                 )
             if outcome.extra_usage:
                 usage, price = self._with_extra_usage(outcome, usage, price, started_at)
-            _usage_attributes(attributes, usage, price, outcome.service_tier)
-            telemetry.totals.add(key, usage, price)
-            hist = telemetry.histogram_attributes
-            telemetry.token_usage.record(usage.input_tokens, hist(self, response_model, _INPUT))
-            telemetry.token_usage.record(usage.output_tokens, hist(self, response_model, _OUTPUT))
+            if price.unpriced_reason == names.UNPRICED_INVALID_USAGE:
+                # Counts that cannot be true (negative, absurd, not numbers) stay out of the counters,
+                # which must only grow, and off the span, where they could break an exporter.
+                attributes[names.UNPRICED_REASON] = names.UNPRICED_INVALID_USAGE
+                telemetry.totals.add_unpriced(key, names.UNPRICED_INVALID_USAGE)
+            else:
+                _usage_attributes(attributes, usage, price, outcome.service_tier)
+                telemetry.totals.add(key, usage, price)
+                hist = telemetry.histogram_attributes
+                telemetry.token_usage.record(usage.input_tokens, hist(self, response_model, _INPUT))
+                telemetry.token_usage.record(usage.output_tokens, hist(self, response_model, _OUTPUT))
         return attributes
 
     def record_content(

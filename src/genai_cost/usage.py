@@ -9,8 +9,18 @@ extractor before a record is built, never later.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
+
+# What `count` returns for a value that is present but is no token count (a word, NaN, a bool). So
+# negative that no sum with real counts turns it positive: `Usage.is_consistent` rejects it.
+MALFORMED = -(2**62)
+# No single call comes near this many tokens; a larger count is a malformed report (and would not
+# fit the int64 of an exported span attribute).
+MAX_TOKENS = 10**12
 
 
 @dataclass(slots=True)
@@ -50,20 +60,22 @@ class Usage:
         )
 
     def is_consistent(self) -> bool:
-        """Subsets within their totals and nothing negative: what a price calculation can trust."""
+        """Subsets within their totals, nothing negative or absurd: what a price calculation can trust."""
+        counts = (
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.cache_write_1h_tokens,
+            self.reasoning_tokens,
+            self.input_audio_tokens,
+            self.cache_audio_read_tokens,
+            self.output_audio_tokens,
+            self.web_searches,
+        )
         return (
-            min(
-                self.input_tokens,
-                self.output_tokens,
-                self.cache_read_tokens,
-                self.cache_write_1h_tokens,
-                self.reasoning_tokens,
-                self.input_audio_tokens,
-                self.cache_audio_read_tokens,
-                self.output_audio_tokens,
-                self.web_searches,
-            )
-            >= 0
+            0 <= min(counts)
+            and max(counts) <= MAX_TOKENS
             and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens <= self.input_tokens
             and self.cache_write_1h_tokens <= self.cache_write_tokens
             and self.cache_audio_read_tokens <= self.cache_read_tokens
@@ -73,23 +85,53 @@ class Usage:
 
 
 def field(obj: Any, name: str) -> Any:
-    """`obj.name` for SDK models (declared fields and kept extras) and `obj[name]` for dicts."""
-    if obj is None:
-        return None
+    """`obj.name` for SDK models (declared fields and kept extras) and `obj[name]` for dicts; None if absent.
+
+    Pydantic models are read from their dicts: a failed attribute lookup raises and catches an
+    AttributeError inside pydantic (~5 us), and provider extensions (DeepSeek's cache hits,
+    Groq's `x_groq`) are absent from most responses.
+    """
     if isinstance(obj, dict):
         return obj.get(name)
+    extras = getattr(obj, "__pydantic_extra__", None)
+    if extras is not None:
+        found = obj.__dict__.get(name)
+        return found if found is not None else extras.get(name)
     return getattr(obj, name, None)
 
 
-def count(obj: Any, name: str) -> int:
-    """A token count that may be missing, None or malformed: anything but an int-like is 0."""
-    value = field(obj, name)
-    if value is None or isinstance(value, bool):
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+
+
+def fields_of(obj: Any) -> Mapping[str, Any]:
+    """The fields of an SDK model or a dict, to read several of them at the cost of dict lookups.
+
+    Empty for None and for anything that is neither (a string where an object was expected).
+    """
+    if isinstance(obj, dict):
+        return obj
+    values = getattr(obj, "__dict__", None)
+    if values is None:
+        return _NO_FIELDS
+    extras = getattr(obj, "__pydantic_extra__", None)
+    return {**values, **extras} if extras else values
+
+
+def as_count(value: Any) -> int:
+    """A token count: 0 when missing or None, MALFORMED when present but not an int-like."""
+    if value is None:
         return 0
+    if isinstance(value, bool):
+        return MALFORMED
     try:
         return int(value)
-    except (TypeError, ValueError):
-        return 0
+    except (TypeError, ValueError, OverflowError):  # a word, a list, NaN, infinity
+        return MALFORMED
+
+
+def count(obj: Any, name: str) -> int:
+    """`as_count` of one field."""
+    return as_count(field(obj, name))
 
 
 def number(obj: Any, name: str) -> float | None:
@@ -99,6 +141,6 @@ def number(obj: Any, name: str) -> float | None:
         return None
     try:
         result = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return result if result >= 0 else None
+    return result if math.isfinite(result) and result >= 0 else None

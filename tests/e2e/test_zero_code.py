@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from genai_cost.mockprovider import MockProvider
-from tests.helpers.instrumented import base_env, otel_env
+from tests.helpers.instrumented import PEERS_DISABLED, base_env, otel_env
 from tests.helpers.otlp import OtlpReceiver, SpanRecord
 from tests.helpers.prom import Scrape, wait_for_scrape
 
@@ -199,7 +199,8 @@ def run(
     run_instrumented: Any,
 ) -> Run:
     env = base_env(**otel_env("e2e-app", otlp_receiver.traces_url, prometheus_port), **sdk_env)
-    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS" not in env
+    # Only the peer instrumentations (entry point "openai") are off; genai-cost's load by entry point.
+    assert env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] == PEERS_DISABLED
     app = run_instrumented("genai_app.py", env)
     try:
         result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=25)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The peer openai instrumentations the test extra installs for the coexistence tests register the
+# entry point name "openai": apps run here load genai-cost's own instrumentors only.
+PEERS_DISABLED = "openai"
 # Inherited settings that would change what an instrumented app does or where it exports.
 SCRUBBED_PREFIXES = ("OTEL_", "GENAI_COST_", "OPENAI_", "XAI_", "AZURE_OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -31,13 +34,15 @@ def instrumented_argv(script: str | os.PathLike[str], *args: str) -> list[str]:
 
 
 def base_env(**overrides: str) -> dict[str, str]:
-    """This process's environment minus OTel, genai-cost, provider and proxy settings, plus ``overrides``."""
+    """This process's environment minus OTel, genai-cost, provider and proxy settings, with peer
+    instrumentations disabled, plus ``overrides``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES) and k not in _PROXIES}
     env.update(
         PYTHONUNBUFFERED="1",
         PYTHONDONTWRITEBYTECODE="1",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=PEERS_DISABLED,
     )
     env.update(overrides)
     return env

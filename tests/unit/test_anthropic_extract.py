@@ -11,7 +11,7 @@ import pytest
 from anthropic.types.beta import BetaMessage, BetaRawMessageDeltaEvent, BetaRawMessageStartEvent
 
 from genai_cost.anthropic import extract
-from genai_cost.usage import Usage
+from genai_cost.usage import MALFORMED, Usage
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "realdata_anthropic.jsonl"
 RECORDS = {r["id"]: r for r in (json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line)}
@@ -154,7 +154,7 @@ def test_stream_without_events_has_no_usage() -> None:
     assert extract.MessageStreamAccumulator().outcome().usage is None
 
 
-def test_ttl_split_and_malformed_counts() -> None:
+def test_ttl_split_and_a_malformed_count_makes_the_usage_invalid() -> None:
     usage = extract.message_usage(
         {
             "input_tokens": "12",
@@ -164,8 +164,10 @@ def test_ttl_split_and_malformed_counts() -> None:
             "output_tokens": True,  # not a count
         }
     )
-    assert usage == Usage(42, 0, 0, 30, 20)
+    assert (usage.input_tokens, usage.cache_write_tokens, usage.cache_write_1h_tokens) == (42, 30, 20)
     assert usage.cache_write_5m_tokens == 10
+    # A count that is not a number is never read as 0 (a silently cheaper call): the usage is invalid.
+    assert usage.output_tokens == MALFORMED and not usage.is_consistent()
     assert extract.message_usage(None) is None
     assert extract.message_outcome({"id": "m"}).usage is None
 

@@ -129,10 +129,12 @@ def test_embed_usage_metadata_and_vertex_statistics() -> None:
     assert extract.embed_usage(sdk) == Usage(12)
 
 
-def test_malformed_counts_are_zero_and_nothing_raises() -> None:
+def test_a_malformed_count_makes_the_usage_invalid_and_nothing_raises() -> None:
     metadata = {"promptTokenCount": "x", "candidatesTokenCount": None, "thoughtsTokenCount": 3}
     usage = extract.usage_from_metadata(metadata)
-    assert usage == Usage(input_tokens=0, output_tokens=3, reasoning_tokens=3)
+    assert (usage.output_tokens, usage.reasoning_tokens) == (3, 3)  # None counts 0; thoughts are output
+    # A count that is not a number is never read as 0 (a silently cheaper call): the usage is invalid.
+    assert usage.input_tokens < 0 and not usage.is_consistent()
 
 
 def test_add_usages() -> None:

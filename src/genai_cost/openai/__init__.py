@@ -35,11 +35,14 @@ class OpenAICostInstrumentor(BaseInstrumentor):
             logger.debug("genai-cost: openai is not installed; not instrumenting it")
             return
         telemetry = get_telemetry(kwargs.get("tracer_provider"), kwargs.get("meter_provider"))
+        missing = []
         for module, method, api, is_async in PATCHES:
             try:
                 wrapt.wrap_function_wrapper(module, method, make_wrapper(telemetry, api, is_async))
             except (ImportError, AttributeError):  # an SDK version without this method
-                logger.debug("genai-cost: openai has no %s.%s", module, method)
+                missing.append(f"{module}.{method}")
+        if missing:  # one line for all of them: an older SDK is normal, not an error
+            logger.info("genai-cost: this openai version has no %s; those calls are not measured", ", ".join(missing))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         try:

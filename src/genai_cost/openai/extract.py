@@ -14,7 +14,7 @@ from typing import Any
 from genai_cost.content import Message, Part
 from genai_cost.providers import Provider
 from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, count, field, number
+from genai_cost.usage import Usage, as_count, count, field, fields_of, number
 
 _XAI_TICKS_PER_USD = 10_000_000_000  # xAI reports cost_in_usd_ticks, 1 tick = 1e-10 USD
 _TERMINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -29,32 +29,39 @@ def _provider_cost(usage: Any, provider: Provider) -> float | None:
     return None
 
 
+def _reports(values: Mapping[str, Any], *names: str) -> bool:
+    """Whether a usage object carries any of its totals: an unknown shape (a newer or foreign API,
+    a string) is no usage, never a zero-token, $0 call."""
+    return any(values.get(name) is not None for name in names)
+
+
 def chat_usage(usage: Any, provider: Provider) -> Usage | None:
     """Chat Completions and legacy Completions usage (`CompletionUsage`)."""
-    if usage is None:
+    u = fields_of(usage)
+    if not _reports(u, "prompt_tokens", "completion_tokens"):
         return None
-    prompt_details = field(usage, "prompt_tokens_details")
-    completion_details = field(usage, "completion_tokens_details")
-    cached = count(prompt_details, "cached_tokens") or count(usage, "prompt_cache_hit_tokens")  # DeepSeek
-    reasoning = count(completion_details, "reasoning_tokens") or count(usage, "reasoning_tokens")
-    output = count(usage, "completion_tokens")
+    prompt = fields_of(u.get("prompt_tokens_details"))
+    completion = fields_of(u.get("completion_tokens_details"))
+    cached = as_count(prompt.get("cached_tokens")) or as_count(u.get("prompt_cache_hit_tokens"))  # DeepSeek
+    reasoning = as_count(completion.get("reasoning_tokens")) or as_count(u.get("reasoning_tokens"))
+    output = as_count(u.get("completion_tokens"))
     if not provider.output_includes_reasoning:
         output += reasoning
     return Usage(
-        input_tokens=count(usage, "prompt_tokens"),
+        input_tokens=as_count(u.get("prompt_tokens")),
         output_tokens=output,
         cache_read_tokens=cached,
-        cache_write_tokens=count(prompt_details, "cache_write_tokens"),
+        cache_write_tokens=as_count(prompt.get("cache_write_tokens")),
         reasoning_tokens=reasoning,
-        input_audio_tokens=count(prompt_details, "audio_tokens"),
-        output_audio_tokens=count(completion_details, "audio_tokens"),
+        input_audio_tokens=as_count(prompt.get("audio_tokens")),
+        output_audio_tokens=as_count(completion.get("audio_tokens")),
         provider_cost=_provider_cost(usage, provider),
     )
 
 
 def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Usage | None:
     """Responses API usage (`ResponseUsage`): input includes cached, output includes reasoning."""
-    if usage is None:
+    if not _reports(fields_of(usage), "input_tokens", "output_tokens"):
         return None
     input_details = field(usage, "input_tokens_details")
     return Usage(
@@ -69,7 +76,7 @@ def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Us
 
 
 def embeddings_usage(usage: Any, provider: Provider) -> Usage | None:
-    if usage is None:
+    if not _reports(fields_of(usage), "prompt_tokens"):
         return None
     return Usage(input_tokens=count(usage, "prompt_tokens"), provider_cost=_provider_cost(usage, provider))
 
@@ -80,12 +87,13 @@ def _finish_reasons(choices: Any) -> list[str]:
 
 def chat_outcome(completion: Any, provider: Provider) -> Outcome:
     """A ChatCompletion (or legacy Completion)."""
+    c = fields_of(completion)
     return Outcome(
-        usage=chat_usage(field(completion, "usage"), provider),
-        response_model=field(completion, "model"),
-        response_id=field(completion, "id"),
-        finish_reasons=_finish_reasons(field(completion, "choices")),
-        service_tier=field(completion, "service_tier"),
+        usage=chat_usage(c.get("usage"), provider),
+        response_model=c.get("model"),
+        response_id=c.get("id"),
+        finish_reasons=_finish_reasons(c.get("choices")),
+        service_tier=c.get("service_tier"),
     )
 
 
@@ -134,18 +142,22 @@ class ChatStreamAccumulator:
         self.finish_reasons: dict[int, str] = {}
 
     def add(self, chunk: Any) -> bool:
+        values = fields_of(chunk)  # runs for every chunk: one read of the object, then dict lookups
         if self.model is None:
-            self.model = field(chunk, "model")
-            self.response_id = field(chunk, "id")
-            self.service_tier = field(chunk, "service_tier")
-        choices = field(chunk, "choices")
-        for choice in choices or ():
-            reason = field(choice, "finish_reason")
-            if reason:
-                self.finish_reasons[count(choice, "index")] = reason
-        usage = field(chunk, "usage")
-        if usage is None:  # older Groq streams put usage under x_groq
-            usage = field(field(chunk, "x_groq"), "usage")
+            self.model = values.get("model")
+            self.response_id = values.get("id")
+            self.service_tier = values.get("service_tier")
+        choices = values.get("choices")
+        last = not choices  # a usage-only chunk, or one that finishes a choice
+        if choices:
+            for choice in choices:
+                reason = field(choice, "finish_reason")
+                if reason:
+                    self.finish_reasons[count(choice, "index")] = reason
+                    last = True
+        usage = values.get("usage")
+        if usage is None and last:  # older Groq streams put usage under x_groq, on the finishing chunk
+            usage = field(values.get("x_groq"), "usage")
         if usage is not None:
             self.usage = usage
             return self.hide_usage_chunk and not choices

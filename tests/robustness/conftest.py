@@ -1,0 +1,246 @@
+"""What the robustness suite needs from each SDK, in one small table, and shared fixtures.
+
+Every test here is written against `Sdk`, so another SDK joins the suite by adding a row to
+`SDKS`: how to build its clients, make a plain and a streamed call with a forced usage, read
+usage back as the app sees it, and which peer instrumentations exist for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import pytest
+
+from genai_cost import names
+from genai_cost.mockprovider import MockProvider
+from tests.conftest import Pipeline
+from tests.robustness.transport import in_process
+
+M = 1_000_000
+USER = [{"role": "user", "content": "What is 10 + 5?"}]
+OPENAI_MODEL = "gpt-4o-mini"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another instrumentation of the same SDK, and the scope name of its spans and metrics."""
+
+    name: str
+    module: str  # import path of its instrumentor class
+    scope_prefix: str
+
+
+@dataclass(frozen=True)
+class Sdk:
+    name: str
+    instrumentor: Callable[[], Any]
+    client: Callable[[str, Any], Any]  # (base_url, httpx2 transport or None) -> sync client
+    async_client: Callable[[str, Any], Any]
+    # (client, model, usage on the wire or None) -> response; stream variants return the stream unread
+    plain: Callable[[Any, str, dict[str, Any] | None], Any]
+    async_plain: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]]
+    stream: Callable[[Any, str, dict[str, Any] | None], Any]
+    stream_asking_usage: Callable[[Any, str, dict[str, Any] | None], Any]  # the app asks for usage itself
+    async_stream: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]]
+    wire_usage: Callable[[int, int, int], dict[str, Any]]  # (input, output, cache read) as the API sends it
+    model: str  # a model with a bundled price
+    rates: tuple[float, float, float]  # USD per million: input, cache read, output (genai-prices 0.2.3)
+    provider_name: str
+    patched: tuple[str, ...]  # "module:Class.method" genai-cost wraps
+    # Mock replay records of responses in shapes the SDK's models do not describe: the first with
+    # no readable usage, the second with 40 input and 4 output tokens of `model` amid unknown fields.
+    newer_shapes: tuple[dict[str, Any], ...]
+    replay: Callable[[Any, str], Any]  # (client, record id) -> the replayed response
+    # The main patched method, bound to a client, and the request arguments of a plain call to it.
+    method: Callable[[Any], Any]
+    request: Callable[[str, dict[str, Any] | None], dict[str, Any]]  # (model, usage on the wire)
+    peers: tuple[Peer, ...] = field(default=())
+
+    def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0) -> float:
+        rate_in, rate_cached, rate_out = self.rates
+        return ((input_tokens - cache_read) * rate_in + cache_read * rate_cached + output_tokens * rate_out) / M
+
+
+# --- openai ------------------------------------------------------------------------------------
+
+
+def _openai_client(base_url: str, transport: Any) -> Any:
+    import openai
+
+    http_client = httpx2.Client(transport=transport) if transport is not None else None
+    return openai.OpenAI(api_key="test-key", base_url=base_url, max_retries=0, http_client=http_client)
+
+
+def _openai_async_client(base_url: str, transport: Any) -> Any:
+    import openai
+
+    http_client = httpx2.AsyncClient(transport=transport) if transport is not None else None
+    return openai.AsyncOpenAI(api_key="test-key", base_url=base_url, max_retries=0, http_client=http_client)
+
+
+def _mock_body(usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"extra_body": {"mock": {"usage": usage}}} if usage is not None else {}
+
+
+def _openai_request(model: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"model": model, "messages": USER, **_mock_body(usage)}
+
+
+def _openai_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.chat.completions.create(model=model, messages=USER, **_mock_body(usage))
+
+
+async def _openai_async_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.chat.completions.create(model=model, messages=USER, **_mock_body(usage))
+
+
+def _openai_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.chat.completions.create(model=model, messages=USER, stream=True, **_mock_body(usage))
+
+
+def _openai_stream_asking_usage(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.chat.completions.create(
+        model=model, messages=USER, stream=True, stream_options={"include_usage": True}, **_mock_body(usage)
+    )
+
+
+async def _openai_async_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.chat.completions.create(model=model, messages=USER, stream=True, **_mock_body(usage))
+
+
+def _openai_wire_usage(input_tokens: int, output_tokens: int, cache_read: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": input_tokens,
+        "completion_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+        "prompt_tokens_details": {"cached_tokens": cache_read},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+_OPENAI_NEWER_SHAPES = (
+    {  # usage reported where a newer API version might put it, and choices as an object
+        "id": "newer-usage-elsewhere",
+        "status": 200,
+        "content_type": "application/json",
+        "request": {"stream": False},
+        "body": json.dumps({
+            "id": "chatcmpl-newer-1", "object": "chat.completion.v2", "created": 1, "model": "gpt-4o-mini",
+            "choices": {"0": {"message": {"role": "assistant", "content": "hi"}}},
+            "usage": "see billing.tokens", "billing": {"tokens": {"in": 10, "out": 2}},
+        }),
+    },
+    {  # familiar usage, unfamiliar everything else: what can be read is priced
+        "id": "newer-extra-fields",
+        "status": 200,
+        "content_type": "application/json",
+        "request": {"stream": False},
+        "body": json.dumps({
+            "id": "chatcmpl-newer-2", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi",
+                                                                           "new_part": {"kind": "x"}}}],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 4, "total_tokens": 44,
+                      "prompt_tokens_details": {"cached_tokens": 0, "new_kind_tokens": 9},
+                      "new_section": {"tokens": 1}},
+        }),
+    },
+)  # fmt: skip
+
+
+def _openai_replay(client: Any, record_id: str) -> Any:
+    return client.chat.completions.create(model=OPENAI_MODEL, messages=USER, extra_body={"mock": {"replay": record_id}})
+
+
+def _openai_instrumentor() -> Any:
+    from genai_cost.openai import OpenAICostInstrumentor
+
+    return OpenAICostInstrumentor()
+
+
+def _openai_patched() -> tuple[str, ...]:
+    from genai_cost.openai.wrappers import PATCHES
+
+    return tuple(f"{module}:{method}" for module, method, _api, _is_async in PATCHES)
+
+
+OPENAI = Sdk(
+    name="openai",
+    instrumentor=_openai_instrumentor,
+    client=_openai_client,
+    async_client=_openai_async_client,
+    plain=_openai_plain,
+    async_plain=_openai_async_plain,
+    stream=_openai_stream,
+    stream_asking_usage=_openai_stream_asking_usage,
+    async_stream=_openai_async_stream,
+    wire_usage=_openai_wire_usage,
+    model=OPENAI_MODEL,
+    rates=(0.15, 0.075, 0.60),
+    provider_name="openai",
+    patched=_openai_patched(),
+    newer_shapes=_OPENAI_NEWER_SHAPES,
+    replay=_openai_replay,
+    method=lambda client: client.chat.completions.create,
+    request=_openai_request,
+    peers=(
+        Peer("official", "opentelemetry.instrumentation.genai.openai", "opentelemetry.instrumentation.genai"),
+        Peer("openllmetry", "opentelemetry.instrumentation.openai", "opentelemetry.instrumentation.openai"),
+    ),
+)
+
+SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI,)}
+# The provider's real host: detected as the provider (stream usage requested), nothing leaves the process.
+IN_PROCESS_URL = {"openai": "https://api.openai.com/v1"}
+
+
+@pytest.fixture(params=list(SDKS.values()), ids=list(SDKS))
+def sdk(request: pytest.FixtureRequest) -> Sdk:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def cost_instrumented(sdk: Sdk, pipeline: Pipeline) -> Iterator[Any]:
+    """genai-cost's instrumentor of `sdk`, on the test's pipeline."""
+    instrumentor = sdk.instrumentor()
+    instrumentor.instrument(tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider)
+    yield instrumentor
+    instrumentor.uninstrument()
+
+
+@pytest.fixture
+def in_process_mock() -> MockProvider:
+    return MockProvider()
+
+
+def local_client(sdk: Sdk, mock: MockProvider, asynchronous: bool = False) -> Any:
+    make = sdk.async_client if asynchronous else sdk.client
+    return make(IN_PROCESS_URL[sdk.name], in_process(mock))
+
+
+# --- reading what was recorded -------------------------------------------------------------------
+
+
+def ours(pipeline: Pipeline) -> list[Any]:
+    return [s for s in pipeline.finished() if s.instrumentation_scope.name == names.SCOPE_NAME]
+
+
+def counter(pipeline: Pipeline, name: str, **labels: str) -> float:
+    return sum(
+        value for attrs, value in pipeline.metrics().get(name, []) if all(attrs.get(k) == v for k, v in labels.items())
+    )
+
+
+def tokens_by_type(pipeline: Pipeline) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for attrs, value in pipeline.metrics().get(names.METRIC_TOKENS, []):
+        totals[attrs[names.TOKEN_TYPE]] = totals.get(attrs[names.TOKEN_TYPE], 0) + value
+    return totals
+
+
+def close(actual: float, expected: float) -> bool:
+    return math.isclose(actual, expected, rel_tol=1e-9, abs_tol=0.0)
