@@ -28,22 +28,10 @@ class Accumulator(Protocol):
 def _end(call: Call, accumulator: Accumulator, error: BaseException | None = None) -> None:
     if call.done:
         return
-    try:
-        if error is None:
-            call.finish(_outcome(accumulator))
-        else:  # what a broken stream had already reported is billed: counted, never estimated
-            call.fail(error, _outcome(accumulator))
-    except Exception:  # telemetry must never break the app's iteration
-        logger.debug("genai-cost: could not record a stream", exc_info=True)
-
-
-def _outcome(accumulator: Accumulator) -> Outcome:
-    """What the stream said; if that cannot be read, the call still ends, without usage."""
-    try:
-        return accumulator.outcome()
-    except Exception:
-        logger.debug("genai-cost: could not read a stream's usage", exc_info=True)
-        return Outcome(usage=None)
+    if error is None:
+        call.end(accumulator.outcome)
+    else:  # what a broken stream had already reported is billed: counted, never estimated
+        call.end_failed(error, accumulator.outcome)
 
 
 def _unreadable() -> bool:

@@ -19,7 +19,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -453,6 +453,33 @@ class Call:
             )
             usage, price = usage.plus(extra), price.plus(extra_price)
         return usage, price
+
+    def end(self, read_outcome: Callable[[], Outcome]) -> None:
+        """`finish` with what `read_outcome` reads off the response; for wrappers, never raises.
+
+        A response that cannot be read still ends the call, without usage (`no_usage`)."""
+        try:
+            self.finish(read_outcome())
+        except Exception:
+            logger.debug("genai-cost: could not record a call", exc_info=True)
+            if not self.done:
+                try:
+                    self.finish(Outcome(usage=None))
+                except Exception:
+                    logger.debug("genai-cost: could not end a call", exc_info=True)
+
+    def end_failed(self, error: BaseException, read_reported: Callable[[], Outcome | None] | None = None) -> None:
+        """`fail` with what `read_reported` says the provider had reported; for wrappers, never raises."""
+        reported = None
+        if read_reported is not None:
+            try:
+                reported = read_reported()
+            except Exception:
+                logger.debug("genai-cost: could not read a failed call's usage", exc_info=True)
+        try:
+            self.fail(error, reported)
+        except Exception:
+            logger.debug("genai-cost: could not record a failed call", exc_info=True)
 
     def fail(self, error: BaseException, outcome: Outcome | None = None) -> None:
         """End a failed call. `outcome`: what the provider had already reported when the call

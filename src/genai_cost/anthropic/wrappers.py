@@ -82,7 +82,7 @@ def make_wrapper(telemetry: Telemetry, is_async: bool) -> Callable[..., Any]:
             try:
                 result = await wrapped(*args, **kwargs)
             except BaseException as error:
-                _fail(call, error)
+                call.end_failed(error)
                 raise
             finally:
                 call.deactivate()
@@ -101,7 +101,7 @@ def make_wrapper(telemetry: Telemetry, is_async: bool) -> Callable[..., Any]:
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            call.end_failed(error)
             raise
         finally:
             call.deactivate()
@@ -138,11 +138,6 @@ def _start(telemetry: Telemetry, api: Api, client: Any, args: Any, kwargs: Any) 
         return None
 
 
-def _fail(call: Call, error: BaseException) -> None:
-    try:
-        call.fail(error)
-    except Exception:
-        logger.debug("genai-cost: could not record a failed call", exc_info=True)
 
 
 def _record_request(call: Call, body: dict[str, Any]) -> None:
@@ -161,13 +156,6 @@ def _record_response(call: Call, api: Api, message: Any) -> None:
             logger.debug("genai-cost: could not read response content", exc_info=True)
 
 
-def _finish(call: Call, outcome: Callable[[], Outcome]) -> None:
-    try:
-        call.finish(outcome())
-    except Exception:
-        logger.debug("genai-cost: could not record a call", exc_info=True)
-        if not call.done:
-            call.finish(Outcome(usage=None))
 
 
 def _on_result(result: Any, call: Call, api: Api) -> Any:
@@ -184,11 +172,11 @@ def _on_result(result: Any, call: Call, api: Api) -> Any:
         if isinstance(result, APIResponse):
             if _is_read(result):  # with_raw_response: parse() is cached, the app gets the same object
                 _record_response(call, api, result.parse())
-                _finish(call, lambda: api.outcome(result.parse()))
+                call.end(lambda: api.outcome(result.parse()))
                 return result
             return _RawResponse(result, call, api)
         _record_response(call, api, result)
-        _finish(call, lambda: api.outcome(result))
+        call.end(lambda: api.outcome(result))
     except Exception:
         logger.debug("genai-cost: could not read a result", exc_info=True)
     return result
@@ -247,7 +235,7 @@ class _RawResponse(wrapt.ObjectProxy):
 
     def __del__(self) -> None:
         if not self._self_call.done:
-            _finish(self._self_call, lambda: Outcome(usage=None))
+            self._self_call.end(lambda: Outcome(usage=None))
 
 
 class _AsyncRawResponse(_RawResponse):

@@ -239,21 +239,8 @@ def _record_response(call: Call, response: Any) -> None:
             logger.debug("genai-cost: could not read response content", exc_info=True)
 
 
-def _fail(call: Call, error: BaseException, requests: _Requests | None = None, requested_tier: Any = None) -> None:
-    try:
-        reported = requests.reported(requested_tier) if requests is not None else None
-        call.fail(error, reported)
-    except Exception:
-        logger.debug("genai-cost: could not record a failed call", exc_info=True)
 
 
-def _finish(call: Call, outcome: Callable[[], Outcome]) -> None:
-    try:
-        call.finish(outcome())
-    except Exception:
-        logger.debug("genai-cost: could not record a call", exc_info=True)
-        if not call.done:
-            call.finish(Outcome(usage=None))
 
 
 def generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
@@ -267,13 +254,13 @@ def generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             response = wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error, requests, _requested_tier(kwargs))
+            call.end_failed(error, lambda: requests.reported(_requested_tier(kwargs)))
             raise
         finally:
             call.deactivate()
             _current.reset(token)
         _record_response(call, response)
-        _finish(call, lambda: requests.outcome(response, _requested_tier(kwargs)))
+        call.end(lambda: requests.outcome(response, _requested_tier(kwargs)))
         return response
 
     return wrapper
@@ -290,13 +277,13 @@ def async_generate_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             response = await wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error, requests, _requested_tier(kwargs))
+            call.end_failed(error, lambda: requests.reported(_requested_tier(kwargs)))
             raise
         finally:
             call.deactivate()
             _current.reset(token)
         _record_response(call, response)
-        _finish(call, lambda: requests.outcome(response, _requested_tier(kwargs)))
+        call.end(lambda: requests.outcome(response, _requested_tier(kwargs)))
         return response
 
     return wrapper
@@ -310,7 +297,7 @@ def stream_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             chunks = wrapped(*args, **kwargs)  # a generator: nothing is sent before the first step
         except BaseException as error:
-            _fail(call, error)
+            call.end_failed(error)
             raise
         return _GeminiStream(chunks, call, _StreamAccumulator(_Requests(), _requested_tier(kwargs), call))
 
@@ -327,7 +314,7 @@ def async_stream_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             chunks = await wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            call.end_failed(error)
             raise
         finally:
             _current.reset(token)
@@ -345,11 +332,11 @@ def embed_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             response = wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            call.end_failed(error)
             raise
         finally:
             call.deactivate()
-        _finish(call, lambda: extract.embed_outcome(response))
+        call.end(lambda: extract.embed_outcome(response))
         return response
 
     return wrapper
@@ -364,11 +351,11 @@ def async_embed_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
         try:
             response = await wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            call.end_failed(error)
             raise
         finally:
             call.deactivate()
-        _finish(call, lambda: extract.embed_outcome(response))
+        call.end(lambda: extract.embed_outcome(response))
         return response
 
     return wrapper

@@ -140,7 +140,7 @@ def make_wrapper(telemetry: Telemetry, api: Api, is_async: bool) -> Callable[...
             try:
                 result = await wrapped(*args, **kwargs)
             except BaseException as error:
-                _fail(call, error)
+                call.end_failed(error)
                 raise
             finally:
                 call.deactivate()
@@ -157,7 +157,7 @@ def make_wrapper(telemetry: Telemetry, api: Api, is_async: bool) -> Callable[...
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as error:
-            _fail(call, error)
+            call.end_failed(error)
             raise
         finally:
             call.deactivate()
@@ -203,11 +203,6 @@ def _ask_stream_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return kwargs, False
 
 
-def _fail(call: Call, error: BaseException) -> None:
-    try:
-        call.fail(error)
-    except Exception:
-        logger.debug("genai-cost: could not record a failed call", exc_info=True)
 
 
 def _record_request(call: Call, api: Api, kwargs: Mapping[str, Any]) -> None:
@@ -228,12 +223,7 @@ def _record_response(call: Call, api: Api, parsed: Any) -> None:
 def _finish(call: Call, api: Api, parsed: Any) -> None:
     if call.captures_content and api.response_content is not None:
         _record_response(call, api, parsed)
-    try:
-        call.finish(api.outcome(parsed, call.endpoint.provider))
-    except Exception:
-        logger.debug("genai-cost: could not record a call", exc_info=True)
-        if not call.done:
-            call.finish(Outcome(usage=None))
+    call.end(lambda: api.outcome(parsed, call.endpoint.provider))
 
 
 def _on_result(result: Any, call: Call, api: Api, hide: bool) -> Any:
@@ -321,7 +311,7 @@ class _RawResponse(wrapt.ObjectProxy):
 
     def __del__(self) -> None:
         if not self._self_handled and not self._self_call.done:
-            _finish_without_usage(self._self_call)
+            self._self_call.end(_no_usage)
 
 
 class _AsyncRawResponse(_RawResponse):
@@ -329,8 +319,5 @@ class _AsyncRawResponse(_RawResponse):
         return _on_parsed(self, await self.__wrapped__.parse(*args, **kwargs))
 
 
-def _finish_without_usage(call: Call) -> None:
-    try:
-        call.finish(Outcome(usage=None))
-    except Exception:
-        logger.debug("genai-cost: could not record a call", exc_info=True)
+def _no_usage() -> Outcome:
+    return Outcome(usage=None)
