@@ -24,6 +24,9 @@ ENV_LABEL_LIMIT = "GENAI_COST_LABEL_LIMIT"
 ENV_CAPTURE_MAX_LENGTH = "GENAI_COST_CAPTURE_MAX_LENGTH"
 ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"  # the standard opt-in
 ENV_PRICES_FILE = "GENAI_COST_PRICES_FILE"
+# Opt-in price refresh: "on" (genai-prices' published data) or an http(s) URL of data in its format.
+ENV_PRICES_REFRESH = "GENAI_COST_PRICES_REFRESH"
+ENV_PRICES_REFRESH_INTERVAL = "GENAI_COST_PRICES_REFRESH_INTERVAL"
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
@@ -54,6 +57,9 @@ class Config:
     anthropic_sdk_spans: str = "off"
     # path of the price override file (YAML or JSON); validated when the price book loads it
     prices_file: str | None = None
+    # where to fetch newer prices from, in the background; None: the bundled prices only, no network
+    prices_refresh_url: str | None = None
+    prices_refresh_interval: int = 3600  # seconds between fetches
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -105,6 +111,20 @@ def _parse_metric_labels(raw: str) -> tuple[str, ...]:
         else:
             labels.append(key)
     return tuple(labels)
+
+
+def _parse_refresh(raw: str) -> str | None:
+    value = raw.strip()
+    if value.lower() in ("", "off", "false", "0", "no"):
+        return None
+    if value.lower() in ("on", "true", "1", "yes"):
+        from genai_prices.update_prices import DEFAULT_UPDATE_URL
+
+        return DEFAULT_UPDATE_URL
+    if value.startswith(("https://", "http://")):
+        return value
+    _warn(ENV_PRICES_REFRESH, value, "expected off, on or an http(s) URL; prices are not refreshed")
+    return None
 
 
 def _parse_positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -160,6 +180,8 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         capture_max_length=_parse_positive_int(env, ENV_CAPTURE_MAX_LENGTH, Config.capture_max_length),
         anthropic_sdk_spans=sdk_spans,
         prices_file=env.get(ENV_PRICES_FILE, "").strip() or None,
+        prices_refresh_url=_parse_refresh(env.get(ENV_PRICES_REFRESH, "")),
+        prices_refresh_interval=_parse_positive_int(env, ENV_PRICES_REFRESH_INTERVAL, Config.prices_refresh_interval),
     )
 
 

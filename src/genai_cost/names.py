@@ -28,7 +28,7 @@ USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 USAGE_COST = "gen_ai.usage.cost"
 
 # --- span attributes: ours -----------------------------------------------------------------------
-COST_SOURCE = "genai_cost.cost.source"  # bundled | override | provider
+COST_SOURCE = "genai_cost.cost.source"  # bundled | refreshed | override | provider | mixed
 # The matched price entry: "openai/gpt-4o-mini" (bundled), "override:prices.yaml#my-model",
 # "override:prices.yaml#prod -> azure/gpt-4o" (alias), "... x0.8 (override:prices.yaml#commit)" (discount)
 PRICE_ENTRY = "genai_cost.price.entry"

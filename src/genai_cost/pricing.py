@@ -38,6 +38,7 @@ logger = logging.getLogger("genai_cost")
 
 SOURCE_BUNDLED = "bundled"
 SOURCE_OVERRIDE = "override"
+SOURCE_REFRESHED = "refreshed"  # genai-prices data fetched at run time (GENAI_COST_PRICES_REFRESH)
 SOURCE_PROVIDER = "provider"
 SOURCE_MIXED = "mixed"  # parts of one call priced from different sources
 
@@ -159,6 +160,9 @@ class PriceBook:
         self._entries: dict[tuple[str, str | None, str | None, str | None, str | None], PriceEntry] = {}
         self._configure: Callable[[], None] | None = None
         self._configure_lock = threading.Lock()
+        self._updater: Any = None  # genai-prices' background refresh, when the user opted in
+        self._snapshot: Any = None  # the price data the cached entries were resolved from
+        self._get_snapshot: Callable[[], Any] = lambda: None
 
     @classmethod
     def from_config(cls) -> PriceBook:
@@ -168,8 +172,44 @@ class PriceBook:
         variable is read when the app makes its first call, like every other setting.
         """
         book = cls()
-        book._configure = book._load_configured_file
+        book._configure = book._configure_from_environment
         return book
+
+    def _configure_from_environment(self) -> None:
+        self._load_configured_file()
+        self._start_refresh()
+
+    def _start_refresh(self) -> None:
+        """genai-prices' own background updater, only when the user opted in: never on the request path."""
+        cfg = config.get()
+        if cfg.prices_refresh_url is None:
+            return
+        try:
+            from genai_prices import UpdatePrices
+            from genai_prices.data_snapshot import get_snapshot
+
+            self._snapshot, self._get_snapshot = get_snapshot(), get_snapshot
+            self._updater = UpdatePrices(url=cfg.prices_refresh_url, update_interval=cfg.prices_refresh_interval)
+            self._updater.start(wait=False)
+            logger.info(
+                "genai-cost: refreshing prices from %s every %ss", cfg.prices_refresh_url, cfg.prices_refresh_interval
+            )
+        except Exception:
+            self._updater = None
+            logger.exception("genai-cost: could not start the price refresh; using the bundled prices")
+
+    def stop_refresh(self) -> None:
+        """Stop the background price refresh (the prices it fetched stay in use)."""
+        updater, self._updater = self._updater, None
+        if updater is not None:
+            updater.stop()
+
+    def _follow_refresh(self) -> None:
+        """Forget resolved entries once the refresh has brought newer price data."""
+        snapshot = self._get_snapshot()
+        if snapshot is not self._snapshot:
+            self._snapshot = snapshot
+            self._entries = {}
 
     def _load_configured_file(self) -> None:
         path = config.get().prices_file
@@ -245,6 +285,8 @@ class PriceBook:
     ) -> Price:
         if at is None:
             at = time.time()
+        if self._updater is not None:
+            self._follow_refresh()
         entry = self._entries.get((provider.name, provider.prices_id, model, request_model, tier))
         if entry is None or not entry.valid_from <= at < entry.valid_until:
             entry = self._refresh(provider, model, request_model, tier, at)
@@ -418,7 +460,8 @@ def _bundled_entry(prices_id: str, model_ref: str, tier: str | None, moment: dat
     """The genai-prices entry of a model at a moment. Raises LookupError when there is none."""
     from genai_prices.data_snapshot import get_snapshot
 
-    provider, model = get_snapshot().find_provider_model(model_ref, None, prices_id, None)
+    snapshot = get_snapshot()
+    provider, model = snapshot.find_provider_model(model_ref, None, prices_id, None)
     context = tier_context(tier)
     model_price = model.get_prices(moment, context)
     thresholds = sorted({t.start for value in vars(model_price).values() if _is_tiered(value) for t in value.tiers})
@@ -439,7 +482,7 @@ def _bundled_entry(prices_id: str, model_ref: str, tier: str | None, moment: dat
 
     return PriceEntry(
         name=name,
-        source=SOURCE_BUNDLED,
+        source=SOURCE_REFRESHED if snapshot.from_auto_update else SOURCE_BUNDLED,
         thresholds=tuple(thresholds),
         bands=[None] * (len(thresholds) + 1),
         valid_from=valid_from,
