@@ -55,6 +55,7 @@ SHIPPED_CONFIG = REPO / "collector" / "otelcol.yaml"
 REL = 1e-9
 SERVICE = "paths-app"
 SCRAPE_LABELS = frozenset({"job", "instance"})
+ENVIRONMENT = "staging"
 # label -> span attribute
 MODEL_ATTRIBUTES = {
     "gen_ai_provider_name": "gen_ai.provider.name",
@@ -150,6 +151,7 @@ def run(
     ):
         env = base_env(
             OTEL_SERVICE_NAME=SERVICE,
+            OTEL_RESOURCE_ATTRIBUTES=f"deployment.environment.name={ENVIRONMENT}",
             OTEL_TRACES_EXPORTER="otlp",
             OTEL_METRICS_EXPORTER="otlp,prometheus",
             OTEL_LOGS_EXPORTER="none",
@@ -236,6 +238,30 @@ def test_scrape_labels_name_the_app_through_the_collector(run: Run) -> None:
     # honor_labels: job is the app's service.name, not the Collector's scrape job.
     assert run.collector.label_values["job"] == {SERVICE}
     assert run.direct.label_values["job"] == {"app"}
+
+
+@pytest.mark.parametrize("path", ["direct", "collector"])
+def test_resource_attributes_filter_cost_through_target_info(run: Run, path: str) -> None:
+    """Dashboards filter by environment on both paths with the same join on target_info (README,
+    "Filtering by service and environment"): our counters carry no resource attributes. The service
+    is target_info's service_name directly; through the Collector it is the job label itself."""
+    data: PathData = getattr(run, path)
+    joined = (
+        "sum by (deployment_environment_name) (gen_ai_client_cost_usd_total"
+        " * on (job, instance) group_left (deployment_environment_name) target_info)"
+    )
+    result = data.prometheus.query(joined, at=data.at)
+    assert [r["metric"] for r in result] == [{"deployment_environment_name": ENVIRONMENT}]
+    assert float(result[0]["value"][1]) == pytest.approx(EXPECTED_TOTAL_COST, rel=REL)
+    staging = f'target_info{{deployment_environment_name="{ENVIRONMENT}"}}'
+    filtered = f"gen_ai_client_cost_usd_total * on (job, instance) group_left {staging}"
+    assert data.scalar(f"sum({filtered})") == pytest.approx(EXPECTED_TOTAL_COST, rel=REL)
+    service = (
+        f'sum(gen_ai_client_cost_usd_total * on (job, instance) group_left target_info{{service_name="{SERVICE}"}})'
+        if path == "direct"
+        else f'sum(gen_ai_client_cost_usd_total{{job="{SERVICE}"}})'
+    )
+    assert data.scalar(service) == pytest.approx(EXPECTED_TOTAL_COST, rel=REL)
 
 
 @pytest.mark.parametrize("path", ["direct", "collector"])
