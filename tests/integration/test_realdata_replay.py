@@ -18,6 +18,7 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,11 @@ GPT_4O_AUDIO_IN, GPT_4O_AUDIO_OUT = 2.5, 10.0  # no separate audio input price: 
 GPT_41_IN, GPT_41_OUT = 2.0, 8.0
 ADA_002_IN = 0.1
 GPT_35_INSTRUCT_IN, GPT_35_INSTRUCT_OUT = 1.5, 2.0
-DEEPSEEK_V4_FLASH_IN, DEEPSEEK_V4_FLASH_CACHED, DEEPSEEK_V4_FLASH_OUT = 0.3, 0.006, 1.2
-DEEPSEEK_REASONER_IN, DEEPSEEK_REASONER_OUT = 0.55, 2.19
+# DeepSeek prices by time of day (UTC): (input, cached input, output) in and out of the peak windows.
+DEEPSEEK_V4_FLASH_PEAK = ((time(1, 0), time(4, 0)), (time(6, 0), time(10, 0)))
+DEEPSEEK_V4_FLASH_RATES = {True: (0.3, 0.006, 1.2), False: (0.15, 0.003, 0.6)}
+DEEPSEEK_REASONER_PEAK = ((time(0, 30), time(16, 30)),)
+DEEPSEEK_REASONER_RATES = {True: (0.55, 0.14, 2.19), False: (0.135, 0.035, 0.55)}
 GROQ_LLAMA3_8B_IN, GROQ_LLAMA3_8B_OUT = 0.05, 0.08
 GROQ_GPT_OSS_120B_IN, GROQ_GPT_OSS_120B_OUT = 0.15, 0.6
 MISTRAL_TINY_IN, MISTRAL_TINY_OUT = 0.25, 0.25
@@ -99,6 +103,26 @@ class Expect:
     unpriced: str | None = None  # genai_cost.unpriced.reason
     no_usage: bool = False
     marks: tuple[Any, ...] = field(default=())
+    # Prices that change with the time of day: (input, cached, output) per million at the call's start;
+    # cost and savings are then computed from the token counts above.
+    rates_at: Callable[[datetime], tuple[float, float, float]] | None = None
+
+    def priced_at(self, start: datetime) -> tuple[float | None, float]:
+        if self.rates_at is None:
+            return self.cost, self.savings
+        rate_in, rate_cached, rate_out = self.rates_at(start)
+        uncached = self.input - self.cache_read
+        cost = (uncached * rate_in + self.cache_read * rate_cached + self.output * rate_out) / M
+        return cost, self.cache_read * (rate_in - rate_cached) / M
+
+
+def by_time_of_day(
+    peak: tuple[tuple[time, time], ...], rates: dict[bool, tuple[float, float, float]]
+) -> Callable[[datetime], tuple[float, float, float]]:
+    def rates_at(start: datetime) -> tuple[float, float, float]:
+        return rates[any(begin <= start.time() < end for begin, end in peak)]
+
+    return rates_at
 
 
 
@@ -208,18 +232,16 @@ EXPECTED: dict[str, Expect] = {
     ),
     # --- DeepSeek (priced by the response model, deepseek-v4-flash, not the requested deepseek-reasoner)
     "deepseek-chat-reasoner-cache-hit": Expect(
-        "deepseek-v4-flash", 563, 116, cache_read=512, reasoning=60,
-        cost=((563 - 512) * DEEPSEEK_V4_FLASH_IN + 512 * DEEPSEEK_V4_FLASH_CACHED + 116 * DEEPSEEK_V4_FLASH_OUT) / M,
-        savings=512 * (DEEPSEEK_V4_FLASH_IN - DEEPSEEK_V4_FLASH_CACHED) / M, entry="deepseek/deepseek-v4-flash",
+        "deepseek-v4-flash", 563, 116, cache_read=512, reasoning=60, cost=0.0, entry="deepseek/deepseek-v4-flash",
+        rates_at=by_time_of_day(DEEPSEEK_V4_FLASH_PEAK, DEEPSEEK_V4_FLASH_RATES),
     ),
     "deepseek-chat-stream-reasoner": Expect(
-        "deepseek-reasoner", 6, 212, reasoning=198,
-        cost=(6 * DEEPSEEK_REASONER_IN + 212 * DEEPSEEK_REASONER_OUT) / M, entry="deepseek/deepseek-reasoner",
+        "deepseek-reasoner", 6, 212, reasoning=198, cost=0.0, entry="deepseek/deepseek-reasoner",
+        rates_at=by_time_of_day(DEEPSEEK_REASONER_PEAK, DEEPSEEK_REASONER_RATES),
     ),
     "deepseek-responses-v4-flash": Expect(
-        "deepseek-v4-flash", 366, 63, cache_read=256, reasoning=18,
-        cost=((366 - 256) * DEEPSEEK_V4_FLASH_IN + 256 * DEEPSEEK_V4_FLASH_CACHED + 63 * DEEPSEEK_V4_FLASH_OUT) / M,
-        savings=256 * (DEEPSEEK_V4_FLASH_IN - DEEPSEEK_V4_FLASH_CACHED) / M, entry="deepseek/deepseek-v4-flash",
+        "deepseek-v4-flash", 366, 63, cache_read=256, reasoning=18, cost=0.0, entry="deepseek/deepseek-v4-flash",
+        rates_at=by_time_of_day(DEEPSEEK_V4_FLASH_PEAK, DEEPSEEK_V4_FLASH_RATES),
     ),
     # --- Groq ---------------------------------------------------------------------------------------
     "groq-chat-llama3-8b": Expect(
@@ -538,18 +560,20 @@ def test_replay_cost(record_id: str, replayed: Any) -> None:
         assert all(value == 0 for _, value in result.counters[names.METRIC_COST])
         return
 
-    assert attrs[names.USAGE_COST] == pytest.approx(expect.cost, rel=1e-9)
+    # Priced at the prices in force when the call started (some vary by the time of day).
+    expected_cost, expected_savings = expect.priced_at(datetime.fromtimestamp(result.span.start_time / 1e9, UTC))
+    assert attrs[names.USAGE_COST] == pytest.approx(expected_cost, rel=1e-9)
     assert attrs[names.COST_SOURCE] == expect.source
     assert attrs.get(names.PRICE_ENTRY) == expect.entry
     assert attrs.get(names.PRICE_TIER) == expect.tier
-    assert attrs[names.CACHE_SAVINGS] == pytest.approx(expect.savings, rel=1e-9, abs=1e-15)
+    assert attrs[names.CACHE_SAVINGS] == pytest.approx(expected_savings, rel=1e-9, abs=1e-15)
     assert names.UNPRICED_REASON not in attrs
     assert unpriced == []
     [(cost_labels, cost)] = result.counters[names.METRIC_COST]
     assert cost_labels == labels
-    assert cost == pytest.approx(expect.cost, rel=1e-9)
+    assert cost == pytest.approx(expected_cost, rel=1e-9)
     [(_, savings)] = result.counters[names.METRIC_COST_SAVINGS]
-    assert savings == pytest.approx(expect.savings, rel=1e-9, abs=1e-15)
+    assert savings == pytest.approx(expected_savings, rel=1e-9, abs=1e-15)
 
 
 # --- error records -----------------------------------------------------------------------------------
