@@ -20,7 +20,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+
+from workloads import MESSAGES, _openai_stream
 
 LONG = 222  # content chunks in the long stream
 SHORT = 2  # content chunks in the short stream: the same call, nearly no content
@@ -49,9 +52,6 @@ def _served(body: bytes) -> Any:
 
 def openai_chunks(content_chunks: int) -> list[Any]:
     import openai
-
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-    from workloads import MESSAGES, _openai_stream
 
     client = openai.OpenAI(api_key="bench", base_url="https://api.openai.com/v1",
                            http_client=_served(_openai_stream(content_chunks)), max_retries=0)  # fmt: skip
@@ -120,7 +120,7 @@ def _telemetry() -> Any:
     return get_telemetry(TracerProvider(), MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
 
-def _openai_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
+def _openai_stream_over(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
     from genai_cost.openai.wrappers import CHAT
     from genai_cost.providers import endpoint_for
     from genai_cost.streams import SyncStream
@@ -165,10 +165,17 @@ def _google_genai_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]
     return stream
 
 
-SDKS: dict[str, tuple[Callable[[int], list[Any]], Callable[[Any], Callable[[list[Any]], Iterator[Any]]]]] = {
-    "openai chat": (openai_chunks, _openai_stream),
-    "anthropic messages": (anthropic_chunks, _anthropic_stream),
-    "google-genai generate_content": (google_genai_chunks, _google_genai_stream),
+@dataclass(frozen=True)
+class StreamBench:
+    label: str
+    chunks: Callable[[int], list[Any]]  # content chunks -> the whole stream, parsed by the SDK
+    stream: Callable[[Any], Callable[[list[Any]], Iterator[Any]]]  # telemetry -> genai-cost's stream over items
+
+
+SDKS: dict[str, StreamBench] = {
+    "openai": StreamBench("openai chat", openai_chunks, _openai_stream_over),
+    "anthropic": StreamBench("anthropic messages", anthropic_chunks, _anthropic_stream),
+    "google-genai": StreamBench("google-genai generate_content", google_genai_chunks, _google_genai_stream),
 }
 
 
@@ -199,10 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     telemetry = _telemetry()
     print("| SDK stream (proxy + accumulator) | per chunk, us: median (25th .. 75th) |")
     print("|---|---|")
-    for name, (make_chunks, make_stream) in SDKS.items():
-        slopes = sorted(per_chunk_us(make_stream(telemetry), make_chunks(LONG), make_chunks(SHORT), repeats, rounds))
+    for bench in SDKS.values():
+        long, short = bench.chunks(LONG), bench.chunks(SHORT)
+        slopes = sorted(per_chunk_us(bench.stream(telemetry), long, short, repeats, rounds))
         low, high = slopes[len(slopes) // 4], slopes[(3 * len(slopes)) // 4]
-        print(f"| {name} | {statistics.median(slopes):.2f} ({low:.2f} .. {high:.2f}) |", flush=True)
+        print(f"| {bench.label} | {statistics.median(slopes):.2f} ({low:.2f} .. {high:.2f}) |", flush=True)
     return 0
 
 
