@@ -173,32 +173,13 @@ def genai_cost_chunk_us(sdk: str, chunks: list[Any], tracer_provider: TracerProv
     parsing (tens of us) and its noise; this isolates what genai-cost adds to each chunk.
     """
     import statistics
-    import time
 
-    from genai_cost.providers import endpoint_for
-    from genai_cost.streams import SyncStream
+    from stream_chunks import SDKS, per_chunk_us
+
     from genai_cost.telemetry import get_telemetry
 
-    if sdk != "openai":
+    if sdk not in SDKS:
         raise Unavailable(f"no isolated chunk measurement for {sdk}")
-    from genai_cost.openai.wrappers import CHAT
-
-    telemetry = get_telemetry(tracer_provider, meter_provider)
-    endpoint = endpoint_for("https://api.openai.com/v1")
-
-    def proxied(items: list[Any]) -> None:
-        call = telemetry.start(CHAT.operation, endpoint, "gpt-4o", True)
-        for _ in SyncStream(iter(items), call, CHAT.accumulator(endpoint.provider, False)):
-            pass
-
-    def per_run(items: list[Any]) -> float:
-        started = time.process_time()
-        for _ in range(repeats):
-            proxied(items)
-        return (time.process_time() - started) / repeats
-
+    stream = SDKS[sdk].stream(get_telemetry(tracer_provider, meter_provider))
     short = chunks[:3] + chunks[-2:]  # the same call with five chunks: the per-call part
-    for _ in range(3):
-        per_run(chunks), per_run(short)
-    slopes = [(per_run(chunks) - per_run(short)) / (len(chunks) - len(short)) * 1e6 for _ in range(rounds)]
-    return statistics.median(slopes)
+    return statistics.median(per_chunk_us(stream, chunks, short, repeats, rounds))

@@ -9,6 +9,8 @@ usage it reported before the failure.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, Protocol
 
 import wrapt
@@ -50,23 +52,57 @@ class _StreamProxy(wrapt.ObjectProxy):
         _end(self._self_call, self._self_accumulator)
 
 
+def _items(proxy: SyncStream, next_item: Callable[[], Any], add: Callable[[Any], bool], call: Call,
+           accumulator: Accumulator) -> Iterator[Any]:  # fmt: skip
+    """The app's `for` loop over a SyncStream: a generator resumes without a method call per chunk.
+
+    `proxy` is only held, so that a stream abandoned mid-loop ends once, when both are collected.
+    Only the SDK's step is guarded: the GeneratorExit of an abandoned loop arrives at `yield`.
+    """
+    while True:
+        try:
+            item = next_item()
+        except StopIteration:
+            _end(call, accumulator)
+            return
+        except BaseException as error:
+            _end(call, accumulator, error)
+            raise
+        try:  # inline, not a helper call: this runs for every chunk
+            hidden = add(item)
+        except Exception:
+            hidden = _unreadable()
+        if not hidden:
+            yield item
+
+
 class SyncStream(_StreamProxy):
-    def __iter__(self) -> SyncStream:
-        return self
+    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator) -> None:
+        super().__init__(wrapped, call, accumulator)
+        # Bound once: each `self._self_*` read per chunk is an attribute lookup through the proxy.
+        self._self_step = (self._self_next_item(wrapped), accumulator.add, call, accumulator)
+
+    def _self_next_item(self, wrapped: Any) -> Callable[[], Any]:
+        """The SDK stream's own step (a subclass may run it in a context)."""
+        step = getattr(wrapped, "__next__", None)
+        return step if step is not None else partial(next, wrapped)
+
+    def __iter__(self) -> Iterator[Any]:
+        return _items(self, *self._self_step)
 
     def __next__(self) -> Any:
-        accumulator = self._self_accumulator
+        next_item, add, call, accumulator = self._self_step
         while True:
             try:
-                item = next(self.__wrapped__)
+                item = next_item()
             except StopIteration:
-                _end(self._self_call, accumulator)
+                _end(call, accumulator)
                 raise
             except BaseException as error:
-                _end(self._self_call, accumulator, error)
+                _end(call, accumulator, error)
                 raise
-            try:  # inline, not a helper call: this runs for every chunk
-                hidden = accumulator.add(item)
+            try:
+                hidden = add(item)
             except Exception:
                 hidden = _unreadable()
             if not hidden:
@@ -93,19 +129,23 @@ class AsyncStream(_StreamProxy):
     def __aiter__(self) -> AsyncStream:
         return self
 
+    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator) -> None:
+        super().__init__(wrapped, call, accumulator)
+        self._self_step = (wrapped, accumulator.add, call, accumulator)  # bound once, as in SyncStream
+
     async def __anext__(self) -> Any:
-        accumulator = self._self_accumulator
+        wrapped, add, call, accumulator = self._self_step
         while True:
             try:
-                item = await self.__wrapped__.__anext__()
+                item = await wrapped.__anext__()
             except StopAsyncIteration:
-                _end(self._self_call, accumulator)
+                _end(call, accumulator)
                 raise
             except BaseException as error:
-                _end(self._self_call, accumulator, error)
+                _end(call, accumulator, error)
                 raise
             try:
-                hidden = accumulator.add(item)
+                hidden = add(item)
             except Exception:
                 hidden = _unreadable()
             if not hidden:

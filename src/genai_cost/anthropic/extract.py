@@ -123,7 +123,8 @@ class MessageStreamAccumulator:
         self.stop_reason: str | None = None
 
     def add(self, event: Any) -> bool:
-        event_type = field(event, "type")
+        # Runs for every event: `type` is declared by every SDK event, an attribute read, no helper call.
+        event_type = event.get("type") if isinstance(event, dict) else getattr(event, "type", None)
         if event_type == "message_start":
             self.message = field(event, "message")
             self.start_usage = field(self.message, "usage")

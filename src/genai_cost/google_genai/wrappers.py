@@ -172,12 +172,18 @@ class _StreamAccumulator:
 class _GeminiStream(SyncStream):
     """The SDK's generator reads its HTTP requests lazily: make the call current at each step."""
 
-    def __next__(self) -> Any:
-        token = _current.set(self._self_accumulator.requests)
-        try:
-            return super().__next__()
-        finally:
-            _current.reset(token)
+    def _self_next_item(self, wrapped: Any) -> Callable[[], Any]:
+        next_item = super()._self_next_item(wrapped)
+        requests = self._self_accumulator.requests
+
+        def next_in_call() -> Any:
+            token = _current.set(requests)
+            try:
+                return next_item()
+            finally:
+                _current.reset(token)
+
+        return next_in_call
 
 
 class _AsyncGeminiStream(AsyncStream):

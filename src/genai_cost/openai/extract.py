@@ -142,26 +142,37 @@ class ChatStreamAccumulator:
         self.finish_reasons: dict[int, str] = {}
 
     def add(self, chunk: Any) -> bool:
-        values = fields_of(chunk)  # runs for every chunk: one read of the object, then dict lookups
+        # Runs for every chunk. `choices` and `usage` are declared fields of the SDK's chunk types,
+        # always in the model's __dict__; extras (Groq's x_groq, a gateway's service_tier) are read
+        # only off the first and the finishing chunk.
+        values = chunk if isinstance(chunk, dict) else getattr(chunk, "__dict__", None) or fields_of(chunk)
         if self.model is None:
-            self.model = values.get("model")
-            self.response_id = values.get("id")
-            self.service_tier = values.get("service_tier")
+            self._first(chunk)
         choices = values.get("choices")
         last = not choices  # a usage-only chunk, or one that finishes a choice
         if choices:
             for choice in choices:
-                reason = field(choice, "finish_reason")
+                # A declared field of the SDK's choice: an attribute read, no helper call per chunk.
+                if isinstance(choice, dict):
+                    reason = choice.get("finish_reason")
+                else:
+                    reason = getattr(choice, "finish_reason", None)
                 if reason:
                     self.finish_reasons[count(choice, "index")] = reason
                     last = True
         usage = values.get("usage")
         if usage is None and last:  # older Groq streams put usage under x_groq, on the finishing chunk
-            usage = field(values.get("x_groq"), "usage")
+            usage = field(field(chunk, "x_groq"), "usage")
         if usage is not None:
             self.usage = usage
             return self.hide_usage_chunk and not choices
         return False
+
+    def _first(self, chunk: Any) -> None:
+        values = fields_of(chunk)
+        self.model = values.get("model")
+        self.response_id = values.get("id")
+        self.service_tier = values.get("service_tier")
 
     def outcome(self) -> Outcome:
         return Outcome(
