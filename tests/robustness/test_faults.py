@@ -22,24 +22,41 @@ from opentelemetry.trace import StatusCode
 from genai_cost import config, names
 from genai_cost.mockprovider import MockProvider
 from tests.conftest import Pipeline, set_env
-from tests.robustness.conftest import Sdk, close, counter, ours, tokens_by_type
+from tests.robustness.conftest import ALL_SDKS, Sdk, close, counter, ours, tokens_by_type
+
+
+@pytest.fixture(params=list(ALL_SDKS.values()), ids=list(ALL_SDKS))
+def sdk(request: pytest.FixtureRequest) -> Sdk:
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 def http_mock(sdk: Sdk, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MockProvider]:
     records = tmp_path / "records.jsonl"
     records.write_text("\n".join(json.dumps(r) for r in sdk.newer_shapes) + "\n")
-    with MockProvider(records_path=records) as mock:
+    with MockProvider(flavor=sdk.flavor, records_path=records) as mock:
         # The mock is this provider as far as genai-cost can tell (prices, stream usage request).
         set_env(monkeypatch, GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock.port}={sdk.provider_name}")
         yield mock
 
 
+# Made up per response by the mock (ids, timestamps) or the HTTP server (headers), at any depth.
+_PER_RESPONSE = frozenset({"id", "created", "response_id", "create_time", "sdk_http_response"})
+
+
+def _without_per_response(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_per_response(v) for k, v in data.items() if k not in _PER_RESPONSE}
+    if isinstance(data, list):
+        return [_without_per_response(item) for item in data]
+    return data
+
+
 def app_view(result: Any) -> Any:
-    """What the app got, less the per-response ids and timestamps the mock makes up."""
+    """What the app got, less what the mock makes up per response."""
     if isinstance(result, list):
         return [app_view(item) for item in result]
-    return result.model_dump(exclude={"id", "created"}, warnings=False)
+    return _without_per_response(result.model_dump(warnings=False))
 
 
 def without_genai_cost(instrumentor: Any, pipeline: Pipeline, call: Callable[[], Any]) -> Any:
@@ -176,8 +193,41 @@ MALFORMED: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("usage", "expected"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
-@pytest.mark.parametrize("streamed", [False, True], ids=["plain", "stream"])
+# The same faults in Anthropic's and Gemini's usage shapes. Anthropic's input leaves the cache out;
+# in a stream the mock sends the usage on message_start and its output count on message_delta.
+MALFORMED_ANTHROPIC: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
+    ("none_fields", {"input_tokens": 100, "output_tokens": 9, "cache_read_input_tokens": None,
+                     "cache_creation_input_tokens": None, "cache_creation": None, "server_tool_use": None}, (100, 9)),
+    ("numeric_strings", {"input_tokens": "120", "output_tokens": "7"}, (120, 7)),
+    ("negative", {"input_tokens": -5, "output_tokens": 10}, names.UNPRICED_INVALID_USAGE),
+    ("huge", {"input_tokens": 10**30, "output_tokens": 10}, names.UNPRICED_INVALID_USAGE),
+    ("words", {"input_tokens": "lots", "output_tokens": 7}, names.UNPRICED_INVALID_USAGE),
+    ("negative_cache", {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": -50},
+     names.UNPRICED_INVALID_USAGE),
+    ("nested_wrong_type", {"input_tokens": 10, "output_tokens": 5, "cache_creation": "5m=3"}, (10, 5)),
+    ("no_known_fields", {"input_text_tokens": 10, "output_text_tokens": 5}, names.UNPRICED_NO_USAGE),
+]  # fmt: skip
+MALFORMED_GEMINI: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
+    ("none_fields", {"promptTokenCount": 100, "candidatesTokenCount": None, "thoughtsTokenCount": None,
+                     "cachedContentTokenCount": None}, (100, 0)),
+    ("numeric_strings", {"promptTokenCount": "120", "candidatesTokenCount": "7"}, (120, 7)),
+    ("negative", {"promptTokenCount": -5, "candidatesTokenCount": 10}, names.UNPRICED_INVALID_USAGE),
+    ("huge", {"promptTokenCount": 10**30, "candidatesTokenCount": 10}, names.UNPRICED_INVALID_USAGE),
+    ("cache_above_input", {"promptTokenCount": 10, "candidatesTokenCount": 5, "cachedContentTokenCount": 50},
+     names.UNPRICED_INVALID_USAGE),
+    ("no_known_fields", {"inputTextTokens": 10, "outputTextTokens": 5}, names.UNPRICED_NO_USAGE),
+]  # fmt: skip
+MALFORMED_CASES = [
+    pytest.param(ALL_SDKS[name], usage, expected, streamed, id=f"{name}-{'stream' if streamed else 'plain'}-{case}")
+    for name, table in (("openai", MALFORMED), ("anthropic", MALFORMED_ANTHROPIC), ("google-genai", MALFORMED_GEMINI))
+    for case, usage, expected in table
+    for streamed in (False, True)
+    # An Anthropic stream's message_start always reports output_tokens (1), as the API's does: never no usage.
+    if not (name == "anthropic" and streamed and expected == names.UNPRICED_NO_USAGE)
+]
+
+
+@pytest.mark.parametrize(("sdk", "usage", "expected", "streamed"), MALFORMED_CASES)
 def test_malformed_usage(
     sdk: Sdk,
     http_mock: MockProvider,
