@@ -199,7 +199,7 @@ def run(
     run_instrumented: Any,
 ) -> Run:
     env = base_env(**otel_env("e2e-app", otlp_receiver.traces_url, prometheus_port), **sdk_env)
-    # Only the peer instrumentations (entry point "openai") are off; genai-cost's load by entry point.
+    # Only the peer instrumentations (their entry point names, PEERS_DISABLED) are off; genai-cost's load.
     assert env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] == PEERS_DISABLED
     app = run_instrumented("genai_app.py", env)
     try:
@@ -235,13 +235,22 @@ def _server(run: Run, expected: Expected) -> MockProvider:
 
 def _key(span: SpanRecord) -> tuple[str, str, str, str]:
     a = span.attributes
-    return (a["gen_ai.operation.name"], a["gen_ai.provider.name"], a["gen_ai.request.model"],
-            a.get("gen_ai.response.model", ""))
+    return (
+        a["gen_ai.operation.name"],
+        a["gen_ai.provider.name"],
+        a["gen_ai.request.model"],
+        a.get("gen_ai.response.model", ""),
+    )
 
 
 def _selector(key: tuple[str, str, str, str]) -> dict[str, str]:
-    return dict(zip(("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
-                    key, strict=True))
+    return dict(
+        zip(
+            ("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
+            key,
+            strict=True,
+        )
+    )
 
 
 # --- the app ----------------------------------------------------------------------------------

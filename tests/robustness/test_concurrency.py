@@ -99,6 +99,10 @@ def assert_exact(sdk: Sdk, pipeline: Pipeline, plans: list[Planned]) -> None:
     assert usage_sums == {"input": tokens["input"], "output": tokens["output"]}
 
 
+# The anthropic SDK warns about the retired model name the tests price on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
+
+
 @pytest.fixture(params=list(ALL_SDKS.values()), ids=list(ALL_SDKS))
 def sdk(request: pytest.FixtureRequest) -> Sdk:
     return request.param  # type: ignore[no-any-return]

@@ -24,6 +24,9 @@ from genai_cost.mockprovider import MockProvider
 from tests.conftest import Pipeline, set_env
 from tests.robustness.conftest import ALL_SDKS, Sdk, close, counter, ours, tokens_by_type
 
+# The anthropic SDK warns about the retired model name the tests price on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
+
 
 @pytest.fixture(params=list(ALL_SDKS.values()), ids=list(ALL_SDKS))
 def sdk(request: pytest.FixtureRequest) -> Sdk:
