@@ -235,22 +235,13 @@ def _server(run: Run, expected: Expected) -> MockProvider:
 
 def _key(span: SpanRecord) -> tuple[str, str, str, str]:
     a = span.attributes
-    return (
-        a["gen_ai.operation.name"],
-        a["gen_ai.provider.name"],
-        a["gen_ai.request.model"],
-        a.get("gen_ai.response.model", ""),
-    )
+    return (a["gen_ai.operation.name"], a["gen_ai.provider.name"], a["gen_ai.request.model"],
+            a.get("gen_ai.response.model", ""))
 
 
 def _selector(key: tuple[str, str, str, str]) -> dict[str, str]:
-    return dict(
-        zip(
-            ("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
-            key,
-            strict=True,
-        )
-    )
+    return dict(zip(("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
+                    key, strict=True))
 
 
 # --- the app ----------------------------------------------------------------------------------
