@@ -117,6 +117,12 @@ def fields_of(obj: Any) -> Mapping[str, Any]:
     return {**values, **extras} if extras else values
 
 
+def reports_any(values: Mapping[str, Any], *names: str) -> bool:
+    """Whether a usage object's fields carry any of its totals: an unknown shape (a newer or foreign
+    API, all fields None) is no usage, never a zero-token, $0 call."""
+    return any(values.get(name) is not None for name in names)
+
+
 def as_count(value: Any) -> int:
     """A token count: 0 when missing or None, MALFORMED when present but not an int-like."""
     if value is None:

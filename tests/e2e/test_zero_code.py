@@ -199,7 +199,7 @@ def run(
     run_instrumented: Any,
 ) -> Run:
     env = base_env(**otel_env("e2e-app", otlp_receiver.traces_url, prometheus_port), **sdk_env)
-    # Only the peer instrumentations (entry point "openai") are off; genai-cost's load by entry point.
+    # Only the peer instrumentations (their entry point names, PEERS_DISABLED) are off; genai-cost's load.
     assert env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] == PEERS_DISABLED
     app = run_instrumented("genai_app.py", env)
     try:

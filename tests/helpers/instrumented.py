@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-# The peer openai instrumentations the test extra installs for the coexistence tests register the
-# entry point name "openai": apps run here load genai-cost's own instrumentors only.
-PEERS_DISABLED = "openai"
+# The peer instrumentations the test extra installs for the coexistence tests register these entry
+# point names: apps run here load genai-cost's own instrumentors only.
+PEERS_DISABLED = "openai,anthropic,google-genai,google_generativeai"
 # Inherited settings that would change what an instrumented app does or where it exports.
 SCRUBBED_PREFIXES = ("OTEL_", "GENAI_COST_", "OPENAI_", "XAI_", "AZURE_OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")

@@ -60,6 +60,10 @@ class Sdk:
     method: Callable[[Any], Any]
     request: Callable[[str, dict[str, Any] | None], dict[str, Any]]  # (model, usage on the wire)
     peers: tuple[Peer, ...] = field(default=())
+    flavor: str = "openai"  # the mock provider's wire format
+    # Whether a stream's first chunks already carry usage (Anthropic's message_start, Gemini's
+    # running usage_metadata), so that a stream left early is priced from what it had read.
+    early_stream_usage: bool = False
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0) -> float:
         rate_in, rate_cached, rate_out = self.rates
@@ -193,9 +197,187 @@ OPENAI = Sdk(
     ),
 )
 
+# --- anthropic ---------------------------------------------------------------------------------
+
+
+def _anthropic_client(base_url: str, transport: Any) -> Any:
+    import anthropic
+
+    http_client = httpx2.Client(transport=transport) if transport is not None else None
+    root = base_url.removesuffix("/v1")  # the SDK adds /v1 itself
+    return anthropic.Anthropic(api_key="test-key", base_url=root, max_retries=0, http_client=http_client)
+
+
+def _anthropic_async_client(base_url: str, transport: Any) -> Any:
+    import anthropic
+
+    http_client = httpx2.AsyncClient(transport=transport) if transport is not None else None
+    root = base_url.removesuffix("/v1")
+    return anthropic.AsyncAnthropic(api_key="test-key", base_url=root, max_retries=0, http_client=http_client)
+
+
+def _anthropic_request(model: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"model": model, "max_tokens": 64, "messages": USER, **_mock_body(usage)}
+
+
+def _anthropic_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.messages.create(**_anthropic_request(model, usage))
+
+
+async def _anthropic_async_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.messages.create(**_anthropic_request(model, usage))
+
+
+def _anthropic_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.messages.create(**_anthropic_request(model, usage), stream=True)
+
+
+async def _anthropic_async_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.messages.create(**_anthropic_request(model, usage), stream=True)
+
+
+def _anthropic_wire_usage(input_tokens: int, output_tokens: int, cache_read: int) -> dict[str, Any]:
+    return {  # Anthropic's input_tokens leave the cache out
+        "input_tokens": input_tokens - cache_read,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation_input_tokens": 0,
+        "output_tokens": output_tokens,
+    }
+
+
+def _anthropic_instrumentor() -> Any:
+    from genai_cost.anthropic import AnthropicCostInstrumentor
+
+    return AnthropicCostInstrumentor()
+
+
+def _anthropic_patched() -> tuple[str, ...]:
+    from genai_cost.anthropic.wrappers import PATCHES
+
+    return tuple(f"{module}:{method}" for module, method, _is_async in PATCHES)
+
+
+def _no_replay(client: Any, record_id: str) -> Any:
+    raise NotImplementedError("no newer shapes recorded for this SDK")
+
+
+ANTHROPIC = Sdk(
+    name="anthropic",
+    instrumentor=_anthropic_instrumentor,
+    client=_anthropic_client,
+    async_client=_anthropic_async_client,
+    plain=_anthropic_plain,
+    async_plain=_anthropic_async_plain,
+    stream=_anthropic_stream,
+    stream_asking_usage=_anthropic_stream,  # usage is always in the stream
+    async_stream=_anthropic_async_stream,
+    wire_usage=_anthropic_wire_usage,
+    model="claude-sonnet-4-5",
+    rates=(3.0, 0.30, 15.0),
+    provider_name="anthropic",
+    patched=_anthropic_patched(),
+    newer_shapes=(),
+    replay=_no_replay,
+    method=lambda client: client.messages.create,
+    request=_anthropic_request,
+    flavor="anthropic",
+    early_stream_usage=True,
+)
+
+
+# --- google-genai ------------------------------------------------------------------------------
+
+
+def _gemini_client(base_url: str, transport: Any) -> Any:
+    from google import genai
+    from google.genai import types
+
+    options: dict[str, Any] = {"base_url": base_url.removesuffix("/v1")}
+    if transport is not None:
+        options["httpx_client"] = httpx2.Client(transport=transport)
+        options["httpx_async_client"] = httpx2.AsyncClient(transport=transport)
+    return genai.Client(api_key="test-key", http_options=types.HttpOptions(**options))
+
+
+def _gemini_async_client(base_url: str, transport: Any) -> Any:
+    return _gemini_client(base_url, transport).aio
+
+
+def _gemini_request(model: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    from google.genai import types
+
+    config = types.GenerateContentConfig(http_options=types.HttpOptions(**_mock_body(usage))) if usage else None
+    return {"model": model, "contents": "What is 10 + 5?", "config": config}
+
+
+def _gemini_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.models.generate_content(**_gemini_request(model, usage))
+
+
+async def _gemini_async_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.models.generate_content(**_gemini_request(model, usage))
+
+
+def _gemini_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.models.generate_content_stream(**_gemini_request(model, usage))
+
+
+async def _gemini_async_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.models.generate_content_stream(**_gemini_request(model, usage))
+
+
+def _gemini_wire_usage(input_tokens: int, output_tokens: int, cache_read: int) -> dict[str, Any]:
+    usage = {"promptTokenCount": input_tokens, "candidatesTokenCount": output_tokens,
+             "totalTokenCount": input_tokens + output_tokens}  # fmt: skip
+    if cache_read:
+        usage["cachedContentTokenCount"] = cache_read
+    return usage
+
+
+def _gemini_instrumentor() -> Any:
+    from genai_cost.google_genai import GoogleGenAICostInstrumentor
+
+    return GoogleGenAICostInstrumentor()
+
+
+def _gemini_patched() -> tuple[str, ...]:
+    from genai_cost.google_genai.wrappers import MODULE, PUBLIC_PATCHES, REQUEST_PATCHES
+
+    return tuple(f"{MODULE}:{method}" for method, _ in PUBLIC_PATCHES + REQUEST_PATCHES)
+
+
+GOOGLE_GENAI = Sdk(
+    name="google-genai",
+    instrumentor=_gemini_instrumentor,
+    client=_gemini_client,
+    async_client=_gemini_async_client,
+    plain=_gemini_plain,
+    async_plain=_gemini_async_plain,
+    stream=_gemini_stream,
+    stream_asking_usage=_gemini_stream,
+    async_stream=_gemini_async_stream,
+    wire_usage=_gemini_wire_usage,
+    model="gemini-2.5-flash",
+    rates=(0.30, 0.03, 2.50),
+    provider_name="gcp.gemini",
+    patched=_gemini_patched(),
+    newer_shapes=(),
+    replay=_no_replay,
+    method=lambda client: client.models.generate_content,
+    request=_gemini_request,
+    flavor="gemini",
+    early_stream_usage=True,
+)
+
 SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI,)}
+# The SDKs the fault and concurrency suites run for.
+ALL_SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI, ANTHROPIC, GOOGLE_GENAI)}
 # The provider's real host: detected as the provider (stream usage requested), nothing leaves the process.
-IN_PROCESS_URL = {"openai": "https://api.openai.com/v1"}
+IN_PROCESS_URL = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "google-genai": "https://generativelanguage.googleapis.com",
+}
 
 
 @pytest.fixture(params=list(SDKS.values()), ids=list(SDKS))

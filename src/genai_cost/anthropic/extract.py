@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, count, field
+from genai_cost.usage import Usage, count, field, fields_of, reports_any
 
 # Sampling iterations billed beside the top-level usage (see the module docstring).
 _EXTRA_ITERATIONS = frozenset({"compaction", "advisor_message"})
@@ -34,11 +34,12 @@ _DELTA_FIELDS = (
     "iterations",
 )
 BATCH_TIER = "batch"
+_TOTALS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
 def message_usage(usage: Any) -> Usage | None:
     """A Message's `usage` (also an iteration entry) normalised: input includes cache reads and writes."""
-    if usage is None:
+    if not reports_any(fields_of(usage), *_TOTALS):
         return None
     uncached = count(usage, "input_tokens")
     cache_read = count(usage, "cache_read_input_tokens")

@@ -30,6 +30,14 @@ _TRAFFIC_TIERS = {
     "ON_DEMAND_PRIORITY": "priority",
 }
 _AUDIO = "AUDIO"
+_TOTALS = (
+    ("prompt_token_count", "promptTokenCount"),
+    ("candidates_token_count", "candidatesTokenCount"),
+    ("thoughts_token_count", "thoughtsTokenCount"),
+    ("cached_content_token_count", "cachedContentTokenCount"),
+    ("tool_use_prompt_token_count", "toolUsePromptTokenCount"),
+    ("response_token_count", "responseTokenCount"),
+)
 
 
 def _get(obj: Any, snake: str, camel: str) -> Any:
@@ -61,8 +69,8 @@ def _modality_tokens(details: Iterable[Any] | None, modality: str) -> int:
 
 def usage_from_metadata(metadata: Any) -> Usage | None:
     """`GenerateContentResponseUsageMetadata` (or `usageMetadata`) -> Usage; None when absent."""
-    if metadata is None:
-        return None
+    if not any(_get(metadata, snake, camel) is not None for snake, camel in _TOTALS):
+        return None  # absent, or an unknown shape: no usage, never a zero-token $0 call
     prompt = _count(metadata, "prompt_token_count", "promptTokenCount")
     tool_use = _count(metadata, "tool_use_prompt_token_count", "toolUsePromptTokenCount")
     thoughts = _count(metadata, "thoughts_token_count", "thoughtsTokenCount")
