@@ -27,6 +27,19 @@ class Accumulator(Protocol):
     def outcome(self) -> Outcome: ...
 
 
+class NoUsage:
+    """The accumulator of a stream that never carries usage: its call ends unpriced (`no_usage`)."""
+
+    def add(self, item: Any) -> bool:
+        return False
+
+    def outcome(self) -> Outcome:
+        return Outcome(usage=None)
+
+
+NO_USAGE = NoUsage()
+
+
 def _end(call: Call, accumulator: Accumulator, error: BaseException | None = None) -> None:
     if call.done:
         return

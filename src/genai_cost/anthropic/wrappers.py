@@ -23,7 +23,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from genai_cost import names, providers
 from genai_cost.anthropic import content, extract
-from genai_cost.streams import Accumulator, AsyncStream, SyncStream
+from genai_cost.streams import NO_USAGE, Accumulator, AsyncStream, SyncStream
 from genai_cost.telemetry import Call, Outcome, Telemetry
 
 logger = logging.getLogger("genai_cost")
@@ -162,7 +162,7 @@ def _on_result(result: Any, call: Call, api: Api) -> Any:
     """Record a finished call or hand back a proxy that records when the app is done with it."""
     try:
         if isinstance(result, anthropic.Stream | anthropic.AsyncStream):
-            accumulator = api.accumulator() if api.accumulator else _NoUsage()
+            accumulator = api.accumulator() if api.accumulator else NO_USAGE
             if call.captures_content and api.has_content:
                 accumulator = _CapturingAccumulator(accumulator, call)
             proxy = AsyncStream if isinstance(result, anthropic.AsyncStream) else SyncStream
@@ -207,12 +207,6 @@ class _CapturingAccumulator:
         return self.inner.outcome()
 
 
-class _NoUsage:
-    def add(self, item: Any) -> bool:
-        return False
-
-    def outcome(self) -> Outcome:
-        return Outcome(usage=None)
 
 
 class _RawResponse(wrapt.ObjectProxy):
@@ -235,7 +229,7 @@ class _RawResponse(wrapt.ObjectProxy):
 
     def __del__(self) -> None:
         if not self._self_call.done:
-            self._self_call.end(lambda: Outcome(usage=None))
+            self._self_call.end(NO_USAGE.outcome)
 
 
 class _AsyncRawResponse(_RawResponse):

@@ -23,7 +23,7 @@ from genai_cost import names, providers
 from genai_cost.content import Message, Part
 from genai_cost.openai import extract
 from genai_cost.providers import Provider
-from genai_cost.streams import Accumulator, AsyncStream, SyncStream
+from genai_cost.streams import NO_USAGE, Accumulator, AsyncStream, SyncStream
 from genai_cost.telemetry import Call, Outcome, Telemetry
 
 logger = logging.getLogger("genai_cost")
@@ -248,7 +248,7 @@ def _on_result(result: Any, call: Call, api: Api, hide: bool) -> Any:
 
 def _proxy_stream(stream: Any, call: Call, api: Api, hide: bool) -> Any:
     provider = call.endpoint.provider
-    accumulator = api.accumulator(provider, hide) if api.accumulator else _NoStreamUsage()
+    accumulator = api.accumulator(provider, hide) if api.accumulator else NO_USAGE
     if call.captures_content:
         accumulator = _CapturingAccumulator(accumulator, call, api)
     if isinstance(stream, openai.AsyncStream):
@@ -281,12 +281,6 @@ class _CapturingAccumulator:
         return self.inner.outcome()
 
 
-class _NoStreamUsage:
-    def add(self, item: Any) -> bool:
-        return False
-
-    def outcome(self) -> Outcome:
-        return Outcome(usage=None)
 
 
 def _on_parsed(proxy: Any, parsed: Any) -> Any:
@@ -311,13 +305,9 @@ class _RawResponse(wrapt.ObjectProxy):
 
     def __del__(self) -> None:
         if not self._self_handled and not self._self_call.done:
-            self._self_call.end(_no_usage)
+            self._self_call.end(NO_USAGE.outcome)
 
 
 class _AsyncRawResponse(_RawResponse):
     async def parse(self, *args: Any, **kwargs: Any) -> Any:
         return _on_parsed(self, await self.__wrapped__.parse(*args, **kwargs))
-
-
-def _no_usage() -> Outcome:
-    return Outcome(usage=None)
