@@ -16,18 +16,13 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import pytest
 
 from tests.helpers import free_port
-from tests.helpers.process import AppProcess
+from tests.helpers.stack import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "collector" / "build.sh"
@@ -70,18 +65,20 @@ def validate(config: Path, env: Mapping[str, str]) -> subprocess.CompletedProces
     )
 
 
-class Collector:
+class Collector(ServerProcess):
     """The built collector running ``config`` with every listener on a free loopback port."""
+
+    ready_path = "/"  # health_check: 503 while starting, 200 once every component has started
 
     def __init__(
         self, workdir: Path, config: Path, traces_endpoint: str, extra_env: Mapping[str, str] | None = None
     ) -> None:
-        self.workdir = workdir
+        super().__init__(workdir)
         self.config = config
         self.otlp_grpc_port = free_port()
         self.otlp_http_port = free_port()
         self.prometheus_port = free_port()
-        self.health_port = free_port()
+        self.health_port = self.port  # readiness is read off the health check
         self.telemetry_port = free_port()
         self.env = {
             "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.otlp_grpc_port}",
@@ -94,7 +91,6 @@ class Collector:
             "NO_PROXY": "127.0.0.1,localhost",
             **(extra_env or {}),
         }
-        self.process: AppProcess | None = None
 
     @property
     def otlp_http_url(self) -> str:
@@ -113,40 +109,8 @@ class Collector:
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.health_port}/"
 
-    def start(self, timeout: float = 30.0) -> Self:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        argv = [collector_binary(), f"--config={self.config}"]
-        self.process = AppProcess(argv, env=collector_env(**self.env), cwd=self.workdir).start()
-        self._wait_healthy(timeout)
-        return self
+    def argv(self) -> list[str]:
+        return [collector_binary(), f"--config={self.config}"]
 
-    def _wait_healthy(self, timeout: float) -> None:
-        # health_check answers 503 while starting, 200 once every component has started.
-        assert self.process is not None and self.process.proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.proc.poll() is not None:
-                raise AssertionError(f"the collector exited\n{self.diagnostics()}")
-            try:
-                with urllib.request.urlopen(self.health_url, timeout=1.0) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"collector not healthy within {timeout}s\n{self.diagnostics()}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-
-    def diagnostics(self) -> str:
-        return self.process.diagnostics() if self.process is not None else "(not started)"
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def environment(self) -> Mapping[str, str]:
+        return collector_env(**self.env)

@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,7 +60,7 @@ def _wait_ready(url: str, process: AppProcess, timeout: float) -> None:
     raise AssertionError(f"{url} not ready within {timeout}s\n{process.diagnostics()}")
 
 
-class _Server:
+class ServerProcess(ABC):
     """A server process on a free loopback port; subclasses give its argv and readiness path."""
 
     ready_path = "/-/ready"
@@ -73,12 +74,17 @@ class _Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @abstractmethod
     def argv(self) -> list[str]:
-        raise NotImplementedError
+        """The server's command line."""
+
+    def environment(self) -> Mapping[str, str] | None:
+        """The server's environment; None: this process's."""
+        return None
 
     def start(self, timeout: float = 30.0) -> Self:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.process = AppProcess(self.argv(), cwd=self.workdir).start()
+        self.process = AppProcess(self.argv(), env=self.environment(), cwd=self.workdir).start()
         _wait_ready(self.url + self.ready_path, self.process, timeout)
         return self
 
@@ -98,7 +104,7 @@ class _Server:
         self.stop()
 
 
-class PrometheusServer(_Server):
+class PrometheusServer(ServerProcess):
     """Prometheus scraping ``scrape_targets`` (job -> ["host:port", ...]) every second, evaluating
     ``rule_files`` every second and sending alerts to ``alertmanager_url`` if given.
 
@@ -188,7 +194,7 @@ class PrometheusServer(_Server):
         self.wait_for(f'up{{job="{job}"}} == 1', timeout)
 
 
-class AlertmanagerServer(_Server):
+class AlertmanagerServer(ServerProcess):
     """Alertmanager with the given config text (YAML), gossip disabled."""
 
     def __init__(self, workdir: Path, config_text: str) -> None:

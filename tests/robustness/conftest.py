@@ -55,7 +55,8 @@ class Sdk:
     # Mock replay records of responses in shapes the SDK's models do not describe: the first with
     # no readable usage, the second with 40 input and 4 output tokens of `model` amid unknown fields.
     newer_shapes: tuple[dict[str, Any], ...]
-    replay: Callable[[Any, str], Any]  # (client, record id) -> the replayed response
+    # (client, record id) -> the replayed response; None where no newer shapes are recorded
+    replay: Callable[[Any, str], Any] | None
     # The main patched method, bound to a client, and the request arguments of a plain call to it.
     method: Callable[[Any], Any]
     request: Callable[[str, dict[str, Any] | None], dict[str, Any]]  # (model, usage on the wire)
@@ -257,10 +258,6 @@ def _anthropic_patched() -> tuple[str, ...]:
     return tuple(f"{module}:{method}" for module, method, _is_async in PATCHES)
 
 
-def _no_replay(client: Any, record_id: str) -> Any:
-    raise NotImplementedError("no newer shapes recorded for this SDK")
-
-
 ANTHROPIC = Sdk(
     name="anthropic",
     instrumentor=_anthropic_instrumentor,
@@ -277,7 +274,7 @@ ANTHROPIC = Sdk(
     provider_name="anthropic",
     patched=_anthropic_patched(),
     newer_shapes=(),
-    replay=_no_replay,
+    replay=None,
     method=lambda client: client.messages.create,
     request=_anthropic_request,
     flavor="anthropic",
@@ -362,7 +359,7 @@ GOOGLE_GENAI = Sdk(
     provider_name="gcp.gemini",
     patched=_gemini_patched(),
     newer_shapes=(),
-    replay=_no_replay,
+    replay=None,
     method=lambda client: client.models.generate_content,
     request=_gemini_request,
     flavor="gemini",
