@@ -176,7 +176,7 @@ def genai_cost_chunk_us(sdk: str, chunks: list[Any], tracer_provider: TracerProv
 
     from stream_chunks import SDKS, per_chunk_us
 
-    from genai_cost.telemetry import get_telemetry
+    from genai_cost.handler import get_telemetry
 
     if sdk not in SDKS:
         raise Unavailable(f"no isolated chunk measurement for {sdk}")

@@ -115,52 +115,55 @@ def _telemetry() -> Any:
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
 
-    from genai_cost.telemetry import get_telemetry
+    from genai_cost.handler import get_telemetry
 
     return get_telemetry(TracerProvider(), MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
 
 def _openai_stream_over(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
+    from genai_cost.endpoints import endpoint_for
+    from genai_cost.instrumentation.stream import SyncStream
+    from genai_cost.openai.extract import ChatStreamAccumulator
     from genai_cost.openai.wrappers import CHAT
-    from genai_cost.providers import endpoint_for
-    from genai_cost.streams import SyncStream
 
     endpoint = endpoint_for("https://api.openai.com/v1")
 
     def stream(items: list[Any]) -> Iterator[Any]:
         call = telemetry.start(CHAT.operation, endpoint, "gpt-4o", True)
-        return SyncStream(iter(items), call, CHAT.accumulator(endpoint.provider, False))
+        return SyncStream(iter(items), call, ChatStreamAccumulator(endpoint.provider, False))
 
     return stream
 
 
 def _anthropic_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
+    from genai_cost.anthropic.extract import MessageStreamAccumulator
     from genai_cost.anthropic.wrappers import MESSAGES
-    from genai_cost.providers import endpoint_for
-    from genai_cost.streams import SyncStream
+    from genai_cost.endpoints import endpoint_for
+    from genai_cost.instrumentation.stream import SyncStream
 
     endpoint = endpoint_for("https://api.anthropic.com", "anthropic")
 
     def stream(items: list[Any]) -> Iterator[Any]:
         call = telemetry.start(MESSAGES.operation, endpoint, "claude-sonnet-4-6", True)
-        return SyncStream(iter(items), call, MESSAGES.accumulator())
+        return SyncStream(iter(items), call, MessageStreamAccumulator())
 
     return stream
 
 
 def _google_genai_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
     from genai_cost import names
-    from genai_cost.google_genai import wrappers
-    from genai_cost.providers import endpoint_for
+    from genai_cost.endpoints import endpoint_for
+    from genai_cost.google_genai import http_requests, wrappers
 
     endpoint = endpoint_for("https://generativelanguage.googleapis.com/", "gcp.gemini")
 
     def stream(items: list[Any]) -> Iterator[Any]:
         # As in a real stream: the SDK's request generator runs under the per-request observer.
         call = telemetry.start(names.OP_GENERATE_CONTENT, endpoint, "gemini-2.5-flash", True)
-        requests = wrappers._Requests()
-        accumulator = wrappers._StreamAccumulator(requests, None, call)
-        return wrappers._GeminiStream(wrappers._observe(iter(items), requests.new()), call, accumulator)
+        requests = http_requests.Requests()
+        accumulator = wrappers._StreamAccumulator(requests, None)
+        chunks = http_requests._observe(iter(items), requests.new())
+        return wrappers._GeminiStream(chunks, call, accumulator, requests)
 
     return stream
 

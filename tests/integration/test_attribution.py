@@ -20,8 +20,9 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import genai_cost
 from genai_cost import names, providers
+from genai_cost.handler import Telemetry
 from genai_cost.mockprovider import MockProvider
-from genai_cost.telemetry import Outcome, Telemetry
+from genai_cost.outcome import Outcome
 from genai_cost.usage import Usage
 from tests.conftest import Pipeline, env_map, set_env
 

@@ -118,7 +118,7 @@ def test_prometheus_series_name_of_the_file_state(tmp_path: Path, monkeypatch: p
     from opentelemetry.sdk.metrics import MeterProvider
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from genai_cost.telemetry import Telemetry
+    from genai_cost.handler import Telemetry
 
     path = tmp_path / "prices.yaml"
     path.write_text("models: [}\n")

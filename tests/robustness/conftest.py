@@ -7,6 +7,7 @@ usage back as the app sees it, and which peer instrumentations exist for it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from collections.abc import Awaitable, Callable, Iterator
@@ -167,10 +168,10 @@ def _openai_instrumentor() -> Any:
     return OpenAICostInstrumentor()
 
 
-def _openai_patched() -> tuple[str, ...]:
-    from genai_cost.openai.wrappers import PATCHES
-
-    return tuple(f"{module}:{method}" for module, method, _api, _is_async in PATCHES)
+def _patched(wrappers_module: str) -> tuple[str, ...]:
+    """"module:Class.method" of every method an SDK package declares."""
+    patches = importlib.import_module(wrappers_module).PATCHES
+    return tuple(f"{patch.module}:{patch.method}" for patch in patches)
 
 
 OPENAI = Sdk(
@@ -187,7 +188,7 @@ OPENAI = Sdk(
     model=OPENAI_MODEL,
     rates=(0.15, 0.075, 0.60),
     provider_name="openai",
-    patched=_openai_patched(),
+    patched=_patched("genai_cost.openai.wrappers"),
     newer_shapes=_OPENAI_NEWER_SHAPES,
     replay=_openai_replay,
     method=lambda client: client.chat.completions.create,
@@ -252,12 +253,6 @@ def _anthropic_instrumentor() -> Any:
     return AnthropicCostInstrumentor()
 
 
-def _anthropic_patched() -> tuple[str, ...]:
-    from genai_cost.anthropic.wrappers import PATCHES
-
-    return tuple(f"{module}:{method}" for module, method, _is_async in PATCHES)
-
-
 ANTHROPIC = Sdk(
     name="anthropic",
     instrumentor=_anthropic_instrumentor,
@@ -272,7 +267,7 @@ ANTHROPIC = Sdk(
     model="claude-sonnet-4-5",
     rates=(3.0, 0.30, 15.0),
     provider_name="anthropic",
-    patched=_anthropic_patched(),
+    patched=_patched("genai_cost.anthropic.wrappers"),
     newer_shapes=(),
     replay=None,
     method=lambda client: client.messages.create,
@@ -337,12 +332,6 @@ def _gemini_instrumentor() -> Any:
     return GoogleGenAICostInstrumentor()
 
 
-def _gemini_patched() -> tuple[str, ...]:
-    from genai_cost.google_genai.wrappers import MODULE, PUBLIC_PATCHES, REQUEST_PATCHES
-
-    return tuple(f"{MODULE}:{method}" for method, _ in PUBLIC_PATCHES + REQUEST_PATCHES)
-
-
 GOOGLE_GENAI = Sdk(
     name="google-genai",
     instrumentor=_gemini_instrumentor,
@@ -357,7 +346,7 @@ GOOGLE_GENAI = Sdk(
     model="gemini-2.5-flash",
     rates=(0.30, 0.03, 2.50),
     provider_name="gcp.gemini",
-    patched=_gemini_patched(),
+    patched=_patched("genai_cost.google_genai.wrappers"),
     newer_shapes=(),
     replay=None,
     method=lambda client: client.models.generate_content,

@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 
 from genai_cost import names
 from genai_cost.mockprovider import MockProvider
-from genai_cost.telemetry import MAX_LABEL_SETS
+from genai_cost.totals import MAX_LABEL_SETS
 from tests.conftest import Pipeline
 from tests.robustness.conftest import Sdk, counter, local_client, tokens_by_type
 

@@ -8,9 +8,10 @@ import math
 import pytest
 
 from genai_cost import names
+from genai_cost.fields import as_count, fields_of, number
 from genai_cost.pricing import Price
-from genai_cost.telemetry import MAX_LABEL_SETS, _Totals
-from genai_cost.usage import MALFORMED, MAX_TOKENS, Usage, as_count, fields_of, number
+from genai_cost.totals import MAX_LABEL_SETS, Totals
+from genai_cost.usage import MALFORMED, MAX_TOKENS, Usage
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_fields_of() -> None:
 
 def test_label_sets_are_bounded_and_nothing_is_lost(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="genai_cost")
-    totals = _Totals()
+    totals = Totals()
     usage, price = Usage(10, 1), Price(0.5)
     extra = 25
     for i in range(MAX_LABEL_SETS + extra):

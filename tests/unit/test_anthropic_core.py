@@ -11,8 +11,9 @@ import pytest
 
 from genai_cost import config, names, providers
 from genai_cost.anthropic.wrappers import endpoint_of
+from genai_cost.handler import Telemetry
+from genai_cost.outcome import Outcome
 from genai_cost.pricing import PriceBook
-from genai_cost.telemetry import Outcome, Telemetry
 from genai_cost.usage import Usage
 from tests.conftest import Pipeline
 

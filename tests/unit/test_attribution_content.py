@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from genai_cost.content import Message, Part, messages_json, parts_json
-from genai_cost.openai import extract
+from genai_cost.openai import content
 
 
 def test_messages_json_is_the_semconv_shape() -> None:
@@ -36,7 +36,7 @@ def test_budget_is_shared_by_all_text_of_an_attribute() -> None:
 
 
 def test_chat_request_content() -> None:
-    messages, system = extract.chat_request_content(
+    messages, system = content.request_content(
         {
             "model": "gpt-4o-mini",
             "messages": [
@@ -51,15 +51,15 @@ def test_chat_request_content() -> None:
         Message("system", (Part("text", "Be brief."),)),
         Message("user", (Part("text", "Hi"), Part("image_url"))),
     ]
-    assert extract.chat_request_content({"prompt": "Once upon"}) == ([Message.text("user", "Once upon")], [])
+    assert content.request_content({"prompt": "Once upon"}) == ([Message.text("user", "Once upon")], [])
 
 
 def test_responses_request_content() -> None:
-    messages, system = extract.responses_request_content({"input": "Write a line.", "instructions": "Rhyme."})
+    messages, system = content.responses_request_content({"input": "Write a line.", "instructions": "Rhyme."})
     assert messages == [Message.text("user", "Write a line.")]
     assert system == [Part("text", "Rhyme.")]
     items = [{"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}]
-    assert extract.responses_request_content({"input": items}) == ([Message("user", (Part("text", "Hello"),))], [])
+    assert content.responses_request_content({"input": items}) == ([Message("user", (Part("text", "Hello"),))], [])
 
 
 def test_chat_response_content_and_stream_text() -> None:
@@ -70,11 +70,11 @@ def test_chat_response_content_and_stream_text() -> None:
                                                                    "tool_calls": [{"id": "c1"}]}},
         ]
     }  # fmt: skip
-    assert extract.chat_response_content(completion) == [
+    assert content.response_content(completion) == [
         Message("assistant", (Part("text", "15"),), "stop"),
         Message("assistant", (Part("tool_call"),), "tool_calls"),
     ]
-    stream = extract.ChatStreamText()
+    stream = content.StreamContent()
     for chunk in (
         {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "1"}}]},
         {"choices": [{"index": 0, "delta": {"content": "5"}, "finish_reason": "stop"}]},
@@ -93,6 +93,6 @@ def test_responses_response_content() -> None:
             {"type": "message", "content": [{"type": "output_text", "text": "Done."}]},
         ],
     }
-    assert extract.responses_response_content(response) == [
+    assert content.responses_response_content(response) == [
         Message("assistant", (Part("tool_call"), Part("text", "Done.")), "completed")
     ]

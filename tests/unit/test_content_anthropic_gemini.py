@@ -159,13 +159,13 @@ def test_gemini_system_instruction_shapes() -> None:
 
 def test_gemini_recorded_responses() -> None:
     thoughts = body("gemini-3-pro-preview-thinking")
-    assert shape(gemini_content.response_messages(thoughts)) == [
+    assert shape(gemini_content.response_content(thoughts)) == [
         ("assistant", [("reasoning", 2238), ("text", 3017)], "stop")
     ]
     model = types.GenerateContentResponse.model_validate(thoughts)  # the SDK's model reads the same
-    assert gemini_content.response_messages(model) == gemini_content.response_messages(thoughts)
+    assert gemini_content.response_content(model) == gemini_content.response_content(thoughts)
     code = body("gemini-2.5-flash-tool-use-prompt")
-    assert [p.type for p in gemini_content.response_messages(code)[0].parts] == [
+    assert [p.type for p in gemini_content.response_content(code)[0].parts] == [
         "text", "tool_call", "tool_call_response", "text",
     ]  # fmt: skip
 

@@ -32,8 +32,8 @@ from genai_cost.openai.extract import (
     embeddings_outcome,
     response_outcome,
 )
+from genai_cost.outcome import Outcome
 from genai_cost.providers import PROVIDERS
-from genai_cost.telemetry import Outcome
 from genai_cost.usage import Usage
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "realdata_openai_format.jsonl"

@@ -198,8 +198,9 @@ def test_daily_price_window_edges_expire_the_entry() -> None:
 
 
 def test_telemetry_prices_a_call_by_its_start_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genai_cost.handler import Telemetry
+    from genai_cost.outcome import Outcome
     from genai_cost.providers import Endpoint
-    from genai_cost.telemetry import Outcome, Telemetry
 
     seen: list[float | None] = []
     tele = Telemetry()

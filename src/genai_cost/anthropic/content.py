@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from genai_cost.content import Message, Part
-from genai_cost.usage import field
+from genai_cost.fields import field
 
 _TOOL_CALLS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 # The SDK's source types of image and document blocks -> semconv part types.

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, count, field, fields_of, reports_any
+from genai_cost.fields import count, field, fields_of, reports_any
+from genai_cost.outcome import Outcome
+from genai_cost.usage import Usage
 
 # Sampling iterations billed beside the top-level usage (see the module docstring).
 _EXTRA_ITERATIONS = frozenset({"compaction", "advisor_message"})

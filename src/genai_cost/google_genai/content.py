@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from genai_cost.content import Message, Part
-from genai_cost.usage import field
+from genai_cost.fields import field, field_of
 
 _ROLES = {"user": "user", "model": "assistant", "function": "tool", "tool": "tool", "system": "system"}
 # (snake_case field, camelCase field, semconv part type): non-text parts, by the field they set.
@@ -40,11 +40,6 @@ _CONTENT_FILTERS = frozenset(
 _FINISH_REASONS = {"STOP": "stop", "MAX_TOKENS": "length", "MALFORMED_FUNCTION_CALL": "error"}
 
 
-def _get(obj: Any, snake: str, camel: str) -> Any:
-    value = field(obj, snake)
-    return field(obj, camel) if value is None and isinstance(obj, Mapping) else value
-
-
 def finish_reason(value: Any) -> str | None:
     name = getattr(value, "value", value)
     if not isinstance(name, str) or not name or name == "FINISH_REASON_UNSPECIFIED":
@@ -62,7 +57,7 @@ def part(value: Any) -> Part:
     if isinstance(text, str):
         return Part("reasoning" if field(value, "thought") is True else "text", text)
     for snake, camel, kind in _PART_KINDS:
-        if _get(value, snake, camel) is not None:
+        if field_of(value, snake, camel) is not None:
             return Part(kind)
     if field(value, "uri") is not None:  # an uploaded types.File
         return Part("file")
@@ -101,9 +96,14 @@ def request_messages(contents: Any) -> list[Message]:
     return messages
 
 
+def request_content(kwargs: Mapping[str, Any]) -> tuple[list[Message], list[Part]]:
+    """(input messages, system instructions) of a generate_content request's keyword arguments."""
+    return request_messages(kwargs.get("contents")), system_instructions(kwargs.get("config"))
+
+
 def system_instructions(config: Any) -> list[Part]:
     """`config.system_instruction`: a string, a Part, a Content or a list of strings and parts."""
-    value = _get(config, "system_instruction", "systemInstruction")
+    value = field_of(config, "system_instruction", "systemInstruction")
     if value is None:
         return []
     if _is_content(value):
@@ -111,13 +111,13 @@ def system_instructions(config: Any) -> list[Part]:
     return [part(p) for p in (value if isinstance(value, list | tuple) else [value])]
 
 
-def response_messages(response: Any) -> list[Message]:
+def response_content(response: Any) -> list[Message]:
     """One output message per candidate of a GenerateContentResponse."""
     out = []
     for candidate in field(response, "candidates") or ():
         content = field(candidate, "content")
         parts = tuple(part(p) for p in field(content, "parts") or ())
-        reason = finish_reason(_get(candidate, "finish_reason", "finishReason"))
+        reason = finish_reason(field_of(candidate, "finish_reason", "finishReason"))
         if parts or reason:
             out.append(Message("assistant", parts, reason))
     return out
@@ -140,7 +140,7 @@ class StreamContent:
                     parts[-1] = Part(new.type, last.content + new.content)
                 else:
                     parts.append(new)
-            reason = finish_reason(_get(candidate, "finish_reason", "finishReason"))
+            reason = finish_reason(field_of(candidate, "finish_reason", "finishReason"))
             if reason:
                 self.finish_reasons[index] = reason
 

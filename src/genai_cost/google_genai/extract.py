@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, count, field
+from genai_cost.fields import count, field, field_of
+from genai_cost.outcome import Outcome
+from genai_cost.usage import Usage
 
 # Vertex AI reports the tier it served in `traffic_type`; the Developer API echoes nothing the SDK
 # keeps, so the request's `config.service_tier` is the fallback.
@@ -39,10 +40,6 @@ _TOTALS = (
     ("response_token_count", "responseTokenCount"),
 )
 
-
-def _get(obj: Any, snake: str, camel: str) -> Any:
-    value = field(obj, snake)
-    return field(obj, camel) if value is None and isinstance(obj, dict) else value
 
 
 def _count(obj: Any, snake: str, camel: str) -> int:
@@ -69,7 +66,7 @@ def _modality_tokens(details: Iterable[Any] | None, modality: str) -> int:
 
 def usage_from_metadata(metadata: Any) -> Usage | None:
     """`GenerateContentResponseUsageMetadata` (or `usageMetadata`) -> Usage; None when absent."""
-    if not any(_get(metadata, snake, camel) is not None for snake, camel in _TOTALS):
+    if not any(field_of(metadata, snake, camel) is not None for snake, camel in _TOTALS):
         return None  # absent, or an unknown shape: no usage, never a zero-token $0 call
     prompt = _count(metadata, "prompt_token_count", "promptTokenCount")
     tool_use = _count(metadata, "tool_use_prompt_token_count", "toolUsePromptTokenCount")
@@ -77,8 +74,8 @@ def usage_from_metadata(metadata: Any) -> Usage | None:
     candidates = _count(metadata, "candidates_token_count", "candidatesTokenCount")
     if candidates == 0:  # embeddings' UsageMetadata calls its output "response" tokens
         candidates = _count(metadata, "response_token_count", "responseTokenCount")
-    audio = _modality_tokens(_get(metadata, "prompt_tokens_details", "promptTokensDetails"), _AUDIO)
-    cached_audio = _modality_tokens(_get(metadata, "cache_tokens_details", "cacheTokensDetails"), _AUDIO)
+    audio = _modality_tokens(field_of(metadata, "prompt_tokens_details", "promptTokensDetails"), _AUDIO)
+    cached_audio = _modality_tokens(field_of(metadata, "cache_tokens_details", "cacheTokensDetails"), _AUDIO)
     return Usage(
         input_tokens=prompt + tool_use,
         output_tokens=candidates + thoughts,
@@ -91,7 +88,7 @@ def usage_from_metadata(metadata: Any) -> Usage | None:
 
 def service_tier(metadata: Any, requested: Any = None) -> str | None:
     """The tier a call was served at: Vertex's traffic type, else the tier the request asked for."""
-    served = _TRAFFIC_TIERS.get(_enum_name(_get(metadata, "traffic_type", "trafficType")) or "")
+    served = _TRAFFIC_TIERS.get(_enum_name(field_of(metadata, "traffic_type", "trafficType")) or "")
     if served:
         return served
     asked = getattr(requested, "value", requested)
@@ -102,21 +99,21 @@ def finish_reasons(response: Any) -> list[str]:
     """Finish reasons of the candidates, lower case as in the semantic conventions ("stop")."""
     reasons = []
     for candidate in field(response, "candidates") or ():
-        name = _enum_name(_get(candidate, "finish_reason", "finishReason"))
+        name = _enum_name(field_of(candidate, "finish_reason", "finishReason"))
         if name:
             reasons.append(name.lower())
     return reasons
 
 
 def response_model(response: Any) -> str | None:
-    model = _get(response, "model_version", "modelVersion")
+    model = field_of(response, "model_version", "modelVersion")
     return model if isinstance(model, str) and model else None
 
 
 def generate_outcome(response: Any, requested_tier: Any = None) -> Outcome:
     """A `GenerateContentResponse` (one request's, or the SDK's merged one)."""
-    metadata = _get(response, "usage_metadata", "usageMetadata")
-    response_id = _get(response, "response_id", "responseId")
+    metadata = field_of(response, "usage_metadata", "usageMetadata")
+    response_id = field_of(response, "response_id", "responseId")
     return Outcome(
         usage=usage_from_metadata(metadata),
         response_model=response_model(response),
@@ -131,11 +128,11 @@ def embed_usage(response: Any) -> Usage | None:
 
     None when the response reports neither (the Developer API's batchEmbedContents may not).
     """
-    metadata = _get(response, "usage_metadata", "usageMetadata")
+    metadata = field_of(response, "usage_metadata", "usageMetadata")
     if metadata is not None:
         return usage_from_metadata(metadata)
     stats = [field(embedding, "statistics") for embedding in field(response, "embeddings") or ()]
-    stats = [s for s in stats if _get(s, "token_count", "tokenCount") is not None]
+    stats = [s for s in stats if field_of(s, "token_count", "tokenCount") is not None]
     if not stats:
         return None
     return Usage(input_tokens=sum(_count(s, "token_count", "tokenCount") for s in stats))  # floats on Vertex

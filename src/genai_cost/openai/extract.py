@@ -8,13 +8,12 @@ xAI report the cost themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from genai_cost.content import Message, Part
+from genai_cost.fields import as_count, count, field, fields_of, number, reports_any
+from genai_cost.outcome import Outcome
 from genai_cost.providers import Provider
-from genai_cost.telemetry import Outcome
-from genai_cost.usage import Usage, as_count, count, field, fields_of, number
+from genai_cost.usage import Usage
 
 _XAI_TICKS_PER_USD = 10_000_000_000  # xAI reports cost_in_usd_ticks, 1 tick = 1e-10 USD
 _TERMINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -29,16 +28,10 @@ def _provider_cost(usage: Any, provider: Provider) -> float | None:
     return None
 
 
-def _reports(values: Mapping[str, Any], *names: str) -> bool:
-    """Whether a usage object carries any of its totals: an unknown shape (a newer or foreign API,
-    a string) is no usage, never a zero-token, $0 call."""
-    return any(values.get(name) is not None for name in names)
-
-
 def chat_usage(usage: Any, provider: Provider) -> Usage | None:
     """Chat Completions and legacy Completions usage (`CompletionUsage`)."""
     u = fields_of(usage)
-    if not _reports(u, "prompt_tokens", "completion_tokens"):
+    if not reports_any(u, "prompt_tokens", "completion_tokens"):
         return None
     prompt = fields_of(u.get("prompt_tokens_details"))
     completion = fields_of(u.get("completion_tokens_details"))
@@ -61,7 +54,7 @@ def chat_usage(usage: Any, provider: Provider) -> Usage | None:
 
 def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Usage | None:
     """Responses API usage (`ResponseUsage`): input includes cached, output includes reasoning."""
-    if not _reports(fields_of(usage), "input_tokens", "output_tokens"):
+    if not reports_any(fields_of(usage), "input_tokens", "output_tokens"):
         return None
     input_details = field(usage, "input_tokens_details")
     return Usage(
@@ -76,7 +69,7 @@ def responses_usage(usage: Any, provider: Provider, web_searches: int = 0) -> Us
 
 
 def embeddings_usage(usage: Any, provider: Provider) -> Usage | None:
-    if not _reports(fields_of(usage), "prompt_tokens"):
+    if not reports_any(fields_of(usage), "prompt_tokens"):
         return None
     return Usage(input_tokens=count(usage, "prompt_tokens"), provider_cost=_provider_cost(usage, provider))
 
@@ -203,102 +196,3 @@ class ResponsesStreamAccumulator:
         outcome = response_outcome(self.response, self.provider)
         outcome.pending = False  # a stream that ended before completion has no usage to wait for
         return outcome
-
-
-# --- content, for the opt-in capture (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT) ----------
-_TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
-
-
-def _parts(value: Any) -> list[Part]:
-    """A message's content: a string, or a list of typed parts (only text is kept)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [Part("text", value)]
-    parts = []
-    for part in value if isinstance(value, list | tuple) else ():
-        kind = field(part, "type") or "text"
-        text = field(part, "text")
-        if kind in _TEXT_PART_TYPES and isinstance(text, str):
-            parts.append(Part("text", text))
-        else:
-            parts.append(Part(str(kind)))
-    return parts
-
-
-def _message(item: Any, finish_reason: str | None = None) -> Message:
-    parts = _parts(field(item, "content"))
-    parts += [Part("tool_call") for _ in field(item, "tool_calls") or ()]
-    return Message(str(field(item, "role") or "user"), tuple(parts), finish_reason)
-
-
-def chat_request_content(kwargs: Mapping[str, Any]) -> tuple[list[Message], list[Part]]:
-    """(input messages, system instructions) of a chat.completions or completions request."""
-    prompt = kwargs.get("prompt")
-    if isinstance(prompt, str):  # legacy completions
-        return [Message.text("user", prompt)], []
-    messages = kwargs.get("messages")
-    return [_message(m) for m in messages if field(m, "role")] if isinstance(messages, list | tuple) else [], []
-
-
-def responses_request_content(kwargs: Mapping[str, Any]) -> tuple[list[Message], list[Part]]:
-    """(input messages, system instructions) of a responses.create request."""
-    items = kwargs.get("input")
-    if isinstance(items, str):
-        messages = [Message.text("user", items)]
-    elif isinstance(items, list | tuple):
-        messages = [_message(item) for item in items if field(item, "role")]
-    else:
-        messages = []
-    instructions = kwargs.get("instructions")
-    return messages, [Part("text", instructions)] if isinstance(instructions, str) else []
-
-
-def chat_response_content(completion: Any) -> list[Message]:
-    """Output messages of a ChatCompletion (or a legacy Completion's text choices)."""
-    out = []
-    for choice in field(completion, "choices") or ():
-        reason = field(choice, "finish_reason")
-        message = field(choice, "message")
-        if message is not None:
-            out.append(_message(message, reason))
-        elif isinstance(field(choice, "text"), str):
-            out.append(Message.text("assistant", field(choice, "text"), reason))
-    return out
-
-
-def responses_response_content(response: Any) -> list[Message]:
-    """Output messages of a Responses API Response: its message items, and tool calls as parts."""
-    parts: list[Part] = []
-    for item in field(response, "output") or ():
-        kind = field(item, "type")
-        if kind == "message":
-            parts += _parts(field(item, "content"))
-        elif kind and kind.endswith("_call"):
-            parts.append(Part("tool_call"))
-    status = field(response, "status")
-    return [Message("assistant", tuple(parts), status)] if parts else []
-
-
-class ChatStreamText:
-    """The text of a chat (or legacy completions) stream, per choice, from its chunks."""
-
-    def __init__(self) -> None:
-        self.texts: dict[int, list[str]] = {}
-        self.finish_reasons: dict[int, str] = {}
-
-    def add(self, chunk: Any) -> None:
-        for choice in field(chunk, "choices") or ():
-            index = count(choice, "index")
-            delta = field(choice, "delta")
-            text = field(delta, "content") if delta is not None else field(choice, "text")
-            if isinstance(text, str):
-                self.texts.setdefault(index, []).append(text)
-            if field(choice, "finish_reason"):
-                self.finish_reasons[index] = field(choice, "finish_reason")
-
-    def messages(self) -> list[Message]:
-        return [
-            Message.text("assistant", "".join(self.texts.get(i, ())), self.finish_reasons.get(i))
-            for i in sorted(self.texts.keys() | self.finish_reasons.keys())
-        ]

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 import wrapt
 
-from genai_cost.telemetry import Call, Outcome
+from genai_cost.call import Call
+from genai_cost.outcome import Outcome
 
 logger = logging.getLogger("genai_cost")
 

@@ -1,0 +1,100 @@
+"""The metric instruments genai-cost creates, and the recording of its two semconv histograms.
+
+`gen_ai.client.operation.duration` and `gen_ai.client.token.usage` are recorded synchronously (what
+the OTel SDK aggregates best); the cost, token, savings and unpriced counters are observable (see
+totals.py). Histogram attribute dicts are cached per label set: the hot path builds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from genai_cost import names
+from genai_cost.endpoints import Endpoint
+from genai_cost.totals import Observer
+
+Callback = Callable[[CallbackOptions], Iterable[Observation]]
+
+_INPUT = (names.TOKEN_TYPE, names.TOKEN_INPUT)
+_OUTPUT = (names.TOKEN_TYPE, names.TOKEN_OUTPUT)
+_MAX_CACHED_ATTRIBUTES = 4096
+
+
+class Instruments:
+    """One meter's instruments: two histograms recorded per call, the rest observed at collection."""
+
+    def __init__(self, meter: Meter, observer: Observer, prices_file: Callback, overflow: Callback) -> None:
+        self._attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.duration = meter.create_histogram(
+            names.METRIC_OPERATION_DURATION,
+            unit=names.UNIT_SECONDS,
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=list(names.DURATION_BUCKETS),
+        )
+        self.token_usage = meter.create_histogram(
+            names.METRIC_TOKEN_USAGE,
+            unit=names.UNIT_TOKEN,
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=list(names.TOKEN_USAGE_BUCKETS),
+        )
+        counters = (
+            (names.METRIC_COST, observer.cost, names.UNIT_USD,
+             "USD cost of GenAI calls, from the tokens used and the model's price."),
+            (names.METRIC_COST_SAVINGS, observer.savings, names.UNIT_USD,
+             "USD saved by prompt-cache reads against the uncached input price."),
+            (names.METRIC_TOKENS, observer.tokens, names.UNIT_TOKEN,
+             "Tokens used by GenAI calls, by gen_ai.token.type."),
+            (names.METRIC_UNPRICED, observer.unpriced, names.UNIT_CALL,
+             "GenAI calls that could not be priced, by reason."),
+            (names.METRIC_ATTRIBUTION_OVERFLOW, overflow, names.UNIT_CALL,
+             "GenAI calls whose attribution label value was counted as _other (label past its cap)."),
+        )  # fmt: skip
+        for name, callback, unit, description in counters:
+            meter.create_observable_counter(name, [callback], unit=unit, description=description)
+        meter.create_observable_gauge(
+            names.METRIC_PRICES_FILE_ERRORS,
+            [prices_file],
+            unit=names.UNIT_ERROR,
+            description="Problems in the price override file: 0 while in use; more: rejected, bundled prices apply.",
+        )
+
+    def record_duration(
+        self, seconds: float, operation: str, endpoint: Endpoint, request_model: str, response_model: str,
+        error_type: str | None = None,
+    ) -> None:  # fmt: skip
+        extra = (names.ERROR_TYPE, error_type) if error_type else None
+        self.duration.record(seconds, self._histogram(operation, endpoint, request_model, response_model, extra))
+
+    def record_tokens(
+        self, input_tokens: int, output_tokens: int, operation: str, endpoint: Endpoint, request_model: str,
+        response_model: str,
+    ) -> None:  # fmt: skip
+        attributes = self._histogram
+        self.token_usage.record(input_tokens, attributes(operation, endpoint, request_model, response_model, _INPUT))
+        self.token_usage.record(output_tokens, attributes(operation, endpoint, request_model, response_model, _OUTPUT))
+
+    def _histogram(
+        self, operation: str, endpoint: Endpoint, request_model: str, response_model: str,
+        extra: tuple[str, str] | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        key = (operation, endpoint, request_model, response_model, extra)
+        attributes = self._attributes.get(key)
+        if attributes is None:
+            attributes = {names.OPERATION_NAME: operation, names.PROVIDER_NAME: endpoint.provider.name}
+            if request_model:
+                attributes[names.REQUEST_MODEL] = request_model
+            if response_model:
+                attributes[names.RESPONSE_MODEL] = response_model
+            if endpoint.address:
+                attributes[names.SERVER_ADDRESS] = endpoint.address
+                if endpoint.port:
+                    attributes[names.SERVER_PORT] = endpoint.port
+            if extra:
+                attributes[extra[0]] = extra[1]
+            if len(self._attributes) > _MAX_CACHED_ATTRIBUTES:
+                self._attributes.clear()
+            self._attributes[key] = attributes
+        return attributes

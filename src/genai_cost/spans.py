@@ -1,0 +1,68 @@
+"""What goes on a call's span: the request's attributes at the start, the outcome's at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from genai_cost import names
+from genai_cost._pricing_call import billed_tier
+from genai_cost.endpoints import Endpoint
+from genai_cost.outcome import Outcome
+from genai_cost.pricing import Price
+from genai_cost.usage import Usage
+
+
+def span_name(operation: str, model: str) -> str:
+    return f"{operation} {model}" if model else operation
+
+
+def request_attributes(
+    operation: str, endpoint: Endpoint, request_model: str | None, stream: bool, attribution: Mapping[str, str] | None
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {names.OPERATION_NAME: operation, names.PROVIDER_NAME: endpoint.provider.name}
+    if attribution:
+        attributes.update(attribution)
+    if request_model:
+        attributes[names.REQUEST_MODEL] = request_model
+    if endpoint.address:
+        attributes[names.SERVER_ADDRESS] = endpoint.address
+        if endpoint.port:
+            attributes[names.SERVER_PORT] = endpoint.port
+    if stream:
+        attributes[names.REQUEST_STREAM] = True
+    return attributes
+
+
+def response_attributes(outcome: Outcome, response_model: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    if response_model:
+        attributes[names.RESPONSE_MODEL] = response_model
+    if outcome.response_id:
+        attributes[names.RESPONSE_ID] = outcome.response_id
+    if outcome.finish_reasons:
+        attributes[names.RESPONSE_FINISH_REASONS] = tuple(outcome.finish_reasons)
+    return attributes
+
+
+def usage_attributes(attributes: dict[str, Any], usage: Usage, price: Price, service_tier: str | None) -> None:
+    """Tokens, and the cost with where it came from; or why there is none."""
+    attributes[names.USAGE_INPUT_TOKENS] = usage.input_tokens
+    attributes[names.USAGE_OUTPUT_TOKENS] = usage.output_tokens
+    attributes[names.USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens
+    attributes[names.USAGE_CACHE_WRITE_INPUT_TOKENS] = usage.cache_write_tokens
+    attributes[names.USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
+    if usage.cache_write_1h_tokens:
+        attributes[names.CACHE_WRITE_5M_TOKENS] = usage.cache_write_5m_tokens
+        attributes[names.CACHE_WRITE_1H_TOKENS] = usage.cache_write_1h_tokens
+    if price.cost is None:
+        attributes[names.UNPRICED_REASON] = price.unpriced_reason or names.UNPRICED_UNKNOWN_MODEL
+        return
+    attributes[names.USAGE_COST] = price.cost
+    attributes[names.CACHE_SAVINGS] = price.savings
+    if price.source:
+        attributes[names.COST_SOURCE] = price.source
+    if price.entry:
+        attributes[names.PRICE_ENTRY] = price.entry
+    if billed_tier(service_tier):
+        attributes[names.PRICE_TIER] = service_tier
