@@ -121,8 +121,8 @@ def _telemetry() -> Any:
 
 
 def _openai_stream_over(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
+    from genai_cost.endpoints import endpoint_for
     from genai_cost.openai.wrappers import CHAT
-    from genai_cost.providers import endpoint_for
     from genai_cost.streams import SyncStream
 
     endpoint = endpoint_for("https://api.openai.com/v1")
@@ -136,7 +136,7 @@ def _openai_stream_over(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
 
 def _anthropic_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
     from genai_cost.anthropic.wrappers import MESSAGES
-    from genai_cost.providers import endpoint_for
+    from genai_cost.endpoints import endpoint_for
     from genai_cost.streams import SyncStream
 
     endpoint = endpoint_for("https://api.anthropic.com", "anthropic")
@@ -150,8 +150,8 @@ def _anthropic_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
 
 def _google_genai_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
     from genai_cost import names
+    from genai_cost.endpoints import endpoint_for
     from genai_cost.google_genai import wrappers
-    from genai_cost.providers import endpoint_for
 
     endpoint = endpoint_for("https://generativelanguage.googleapis.com/", "gcp.gemini")
 

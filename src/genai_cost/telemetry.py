@@ -29,8 +29,8 @@ from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation, g
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 
 from genai_cost import attribution, config, content, names
+from genai_cost.endpoints import Endpoint
 from genai_cost.pricing import Price, PriceBook
-from genai_cost.providers import Endpoint
 from genai_cost.usage import Usage
 from genai_cost.version import __version__
 

@@ -21,7 +21,8 @@ import wrapt
 from anthropic._response import APIResponse, AsyncAPIResponse
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from genai_cost import names, providers
+from genai_cost import endpoints as providers  # endpoint detection moved out of providers.py
+from genai_cost import names
 from genai_cost.anthropic import content, extract
 from genai_cost.streams import NO_USAGE, Accumulator, AsyncStream, SyncStream
 from genai_cost.telemetry import Call, Outcome, Telemetry

@@ -20,7 +20,8 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from genai_cost import names, providers
+from genai_cost import endpoints as providers  # endpoint detection moved out of providers.py
+from genai_cost import names
 from genai_cost.google_genai import content, extract
 from genai_cost.streams import AsyncStream, SyncStream
 from genai_cost.telemetry import Call, Outcome, Telemetry

@@ -19,7 +19,8 @@ from openai._legacy_response import LegacyAPIResponse
 from openai._response import APIResponse, AsyncAPIResponse
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from genai_cost import names, providers
+from genai_cost import endpoints as providers  # endpoint detection moved out of providers.py
+from genai_cost import names
 from genai_cost.content import Message, Part
 from genai_cost.openai import extract
 from genai_cost.providers import Provider
