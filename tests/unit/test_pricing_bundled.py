@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from genai_cost import names
 from genai_cost.pricing import PriceBook, bundled_candidates, tier_context
 from genai_cost.providers import PROVIDERS
 from genai_cost.usage import Usage
+from tests.unit.test_pricing_book import epoch
 
 M = 1_000_000
-
-
-def epoch(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 def test_daily_price_window_edges_expire_the_entry() -> None:

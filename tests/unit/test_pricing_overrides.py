@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from genai_cost import config
-from genai_cost.price_file import PriceFile
-from genai_cost.price_file import parse as parse_price_file
 from genai_cost.pricing import PriceBook
-from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS
+from genai_cost.providers import PROVIDERS
 from genai_cost.usage import Usage
 from tests.conftest import set_env
-from tests.unit.test_price_file import GOOD_JSON, GOOD_YAML
+from tests.unit.test_price_file import GOOD_JSON, GOOD_YAML, at, parse
 
 M = 1_000_000
-
-
-def parse(text: str, name: str = "prices.yaml") -> PriceFile:
-    return parse_price_file(text, name, KNOWN_PROVIDERS)
-
-
-def at(day: str) -> float:
-    return datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
 
 
 # --- the price book with a file ----------------------------------------------------------------

@@ -33,6 +33,8 @@ class LocatedMap(dict):  # type: ignore[type-arg]
 
 
 class LocatedList(list):  # type: ignore[type-arg]
+    """A list that remembers its own line and each item's."""
+
     line: int = 0
     item_lines: list[int]
 
@@ -83,49 +85,65 @@ def parse_json(text: str, path: str) -> Any:
 
 
 def parse_yaml(text: str, path: str) -> Any:
+    """yaml.safe_load that keeps line numbers (PyYAML's node tree, converted to located containers)."""
     try:
         import yaml
     except ImportError:
         problem = Problem(None, "YAML needs PyYAML (pip install 'genai-cost[yaml]'), or write the file as JSON")
         raise PriceFileError(path, [problem]) from None
+    node = _compose_yaml(yaml, text, path)
+    if node is None:
+        return None
+    converter = _YamlConverter(yaml)
+    document = converter.convert(node)
+    if converter.problems:
+        raise PriceFileError(path, converter.problems)
+    return document
+
+
+def _compose_yaml(yaml: Any, text: str, path: str) -> Any:
+    """The file's node tree; invalid YAML is a problem with the line PyYAML points at."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         raise PriceFileError(path, [Problem(line, f"invalid YAML: {error.problem or error.context}")]) from None
     except yaml.YAMLError as error:
         raise PriceFileError(path, [Problem(None, f"invalid YAML: {error}")]) from None
-    if node is None:
-        return None
-    constructor = yaml.SafeLoader("")
-    problems: list[Problem] = []
 
-    def convert(n: Any) -> Any:
-        if isinstance(n, yaml.MappingNode):
-            result = LocatedMap()
-            result.line, result.key_lines = n.start_mark.line + 1, {}
-            for key_node, value_node in n.value:
-                key = convert(key_node)
-                line = key_node.start_mark.line + 1
-                if not isinstance(key, str):
-                    problems.append(Problem(line, f"keys must be strings, got {key!r}"))
-                    continue
-                if key in result:
-                    problems.append(Problem(line, f"duplicate key {key!r}"))
-                result[key], result.key_lines[key] = convert(value_node), line
-            return result
-        if isinstance(n, yaml.SequenceNode):
-            items = LocatedList(convert(item) for item in n.value)
+
+class _YamlConverter:
+    """YAML nodes -> located mappings and lists; scalars built by PyYAML's safe constructor."""
+
+    def __init__(self, yaml: Any) -> None:
+        self.yaml = yaml
+        self.constructor = yaml.SafeLoader("")
+        self.problems: list[Problem] = []
+
+    def convert(self, n: Any) -> Any:
+        if isinstance(n, self.yaml.MappingNode):
+            return self.mapping(n)
+        if isinstance(n, self.yaml.SequenceNode):
+            items = LocatedList(self.convert(item) for item in n.value)
             items.line, items.item_lines = n.start_mark.line + 1, [item.start_mark.line + 1 for item in n.value]
             return items
         try:
-            return constructor.construct_object(n, deep=True)
-        except yaml.YAMLError as error:
-            problems.append(Problem(n.start_mark.line + 1, f"invalid value: {error}"))
+            return self.constructor.construct_object(n, deep=True)
+        except self.yaml.YAMLError as error:
+            self.problems.append(Problem(n.start_mark.line + 1, f"invalid value: {error}"))
             return None
 
-    document = convert(node)
-    if problems:
-        raise PriceFileError(path, problems)
-    return document
+    def mapping(self, n: Any) -> LocatedMap:
+        result = LocatedMap()
+        result.line, result.key_lines = n.start_mark.line + 1, {}
+        for key_node, value_node in n.value:
+            key = self.convert(key_node)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                self.problems.append(Problem(line, f"keys must be strings, got {key!r}"))
+                continue
+            if key in result:
+                self.problems.append(Problem(line, f"duplicate key {key!r}"))
+            result[key], result.key_lines[key] = self.convert(value_node), line
+        return result
