@@ -21,7 +21,7 @@ from importlib.metadata import version
 from genai_prices import Usage as PricesUsage
 from genai_prices import calc_price
 
-from genai_cost import overrides
+from genai_cost.price_file import parse as parse_price_file
 from genai_cost.pricing import PriceBook
 from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS
 from genai_cost.usage import Usage
@@ -84,7 +84,7 @@ def measure(case: tuple, calls: int) -> tuple[float, float, float]:  # type: ign
     at = time.time()
 
     def fresh_book() -> PriceBook:
-        return PriceBook(overrides.parse(price_file, "prices.yaml", KNOWN_PROVIDERS) if price_file else None)
+        return PriceBook(parse_price_file(price_file, "prices.yaml", KNOWN_PROVIDERS) if price_file else None)
 
     book = fresh_book()
     hot_call = partial(book.price, provider, model, usage, None, model, at)

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from genai_cost import config, providers
+from genai_cost import config, endpoints
 
 
 @dataclass
@@ -58,16 +58,16 @@ def set_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     config.reset()
-    providers.reset_cache()
+    endpoints.reset_cache()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_config() -> Iterator[None]:
     config.reset()
-    providers.reset_cache()
+    endpoints.reset_cache()
     yield
     config.reset()
-    providers.reset_cache()
+    endpoints.reset_cache()
 
 
 @pytest.fixture

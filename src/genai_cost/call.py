@@ -17,10 +17,10 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from genai_cost import content, names, spans
-from genai_cost._pricing_call import price_outcome
 from genai_cost.endpoints import Endpoint
 from genai_cost.errors import error_type_of
 from genai_cost.outcome import Outcome
+from genai_cost.pricing import price_outcome
 
 if TYPE_CHECKING:
     from genai_cost.handler import Telemetry

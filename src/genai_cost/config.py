@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from genai_cost.providers import KNOWN_PROVIDERS
+
 logger = logging.getLogger("genai_cost")
 
 ENV_PROVIDER_MAP = "GENAI_COST_PROVIDER_MAP"
@@ -158,8 +160,6 @@ def _parse_capture_content(raw: str) -> bool:
 
 def load(environ: Mapping[str, str] | None = None) -> Config:
     """Build a Config from the environment (or the mapping given), warning about bad values."""
-    from genai_cost.providers import KNOWN_PROVIDERS
-
     env = os.environ if environ is None else environ
     stream_usage = env.get(ENV_STREAM_USAGE, "auto").strip().lower() or "auto"
     if stream_usage not in STREAM_USAGE_MODES:

@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
-from genai_cost import config, names, providers
+from genai_cost import config, endpoints, names
 from genai_cost.anthropic import AnthropicCostInstrumentor
 from genai_cost.google_genai import GoogleGenAICostInstrumentor
 from genai_cost.mockprovider import MockProvider
@@ -89,7 +89,7 @@ def _host_port(base_url: str) -> str:
 
 def _reload_config() -> None:
     config.reset()
-    providers.reset_cache()
+    endpoints.reset_cache()
 
 
 # --- OpenTelemetry: spans in memory, metrics on a Prometheus endpoint ----------------------------

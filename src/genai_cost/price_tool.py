@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from genai_cost import config, overrides
+from genai_cost import config
+from genai_cost.price_file import PriceFile, PriceFileError, parse_instant
+from genai_cost.price_file import load as load_price_file
 from genai_cost.pricing import PriceBook, PriceEntry, Rates
 from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS, Provider
 from genai_cost.usage import Usage
@@ -46,7 +48,7 @@ def token_count(text: str) -> int:
 
 def instant(text: str) -> float:
     try:
-        return overrides.parse_instant(text)
+        return parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a date (2026-01-31) or a date-time (2026-01-31T12:00:00Z), got {text!r}"
@@ -79,8 +81,8 @@ def price_book(path: str | None) -> PriceBook:
     if not path:
         return PriceBook()
     try:
-        return PriceBook(overrides.load(path, KNOWN_PROVIDERS))
-    except overrides.PriceFileError as error:
+        return PriceBook(load_price_file(path, KNOWN_PROVIDERS))
+    except PriceFileError as error:
         problems = "\n".join(problem.format(path) for problem in error.problems)
         raise Failure(f"the price file is not usable (the app would use the bundled prices):\n{problems}") from None
 
@@ -219,8 +221,8 @@ def _data_version(entry: PriceEntry) -> str:
 
 def check(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        price_file = overrides.load(args.file, KNOWN_PROVIDERS)
-    except overrides.PriceFileError as error:
+        price_file = load_price_file(args.file, KNOWN_PROVIDERS)
+    except PriceFileError as error:
         for problem in error.problems:
             sys.stderr.write(problem.format(args.file) + "\n")
         sys.stderr.write(f"{args.file}: {len(error.problems)} problem(s); the app would use the bundled prices\n")
@@ -234,7 +236,7 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _check_aliases(price_file: overrides.PriceFile) -> list[str]:
+def _check_aliases(price_file: PriceFile) -> list[str]:
     """Aliases must name a bundled model of the provider they price for (where that is known)."""
     from genai_prices.data_snapshot import get_snapshot
 

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from genai_cost import names
-from genai_cost._pricing_call import billed_tier
 from genai_cost.endpoints import Endpoint
 from genai_cost.outcome import Outcome
-from genai_cost.pricing import Price
+from genai_cost.pricing import Price, priced_tier
 from genai_cost.usage import Usage
 
 
@@ -64,5 +63,5 @@ def usage_attributes(attributes: dict[str, Any], usage: Usage, price: Price, ser
         attributes[names.COST_SOURCE] = price.source
     if price.entry:
         attributes[names.PRICE_ENTRY] = price.entry
-    if billed_tier(service_tier):
+    if priced_tier(service_tier):
         attributes[names.PRICE_TIER] = service_tier

@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 
 import genai_cost
-from genai_cost import names, providers
+from genai_cost import endpoints, names
 from genai_cost.handler import Telemetry
 from genai_cost.mockprovider import MockProvider
 from genai_cost.outcome import Outcome
@@ -199,7 +199,7 @@ def test_cap_holds_for_ten_thousand_tenants_in_the_exported_metrics(monkeypatch:
     reader = InMemoryMetricReader()
     meter_provider, tracer_provider = MeterProvider(metric_readers=[reader]), TracerProvider()
     telemetry = Telemetry(tracer_provider, meter_provider)
-    endpoint = providers.detect("https://api.openai.com/v1")
+    endpoint = endpoints.detect("https://api.openai.com/v1")
     try:
         for i in range(10_000):
             with genai_cost.attributes({"tenant.id": f"tenant-{i}"}):

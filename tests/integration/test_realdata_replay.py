@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from genai_cost import config, names, providers
+from genai_cost import config, endpoints, names
 from genai_cost.mockprovider import MockProvider
 from genai_cost.openai import OpenAICostInstrumentor
 
@@ -344,7 +344,7 @@ def provider_map(mocks: dict[str, MockProvider], **more: MockProvider) -> str:
 
 def reload_config() -> None:
     config.reset()
-    providers.reset_cache()
+    endpoints.reset_cache()
 
 
 @pytest.fixture(scope="module")

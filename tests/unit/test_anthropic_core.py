@@ -11,6 +11,7 @@ import pytest
 
 from genai_cost import config, names, providers
 from genai_cost.anthropic.wrappers import endpoint_of
+from genai_cost.endpoints import Endpoint
 from genai_cost.handler import Telemetry
 from genai_cost.outcome import Outcome
 from genai_cost.pricing import PriceBook
@@ -49,7 +50,7 @@ def outcome(extra_model: str) -> Outcome:
 
 def test_extra_usage_priced_at_its_own_model(pipeline: Pipeline) -> None:
     telemetry = Telemetry(pipeline.tracer_provider, pipeline.meter_provider)
-    endpoint = providers.Endpoint(ANTHROPIC, "api.anthropic.com", 443)
+    endpoint = Endpoint(ANTHROPIC, "api.anthropic.com", 443)
     telemetry.start(names.OP_CHAT, endpoint, "claude-sonnet-4-5").finish(outcome("claude-opus-4-8"))
     [span] = pipeline.finished()
     # sonnet-4-5 $3 / $15, opus-4-8 $5 / $25 (genai-prices 0.2.3)
@@ -60,7 +61,7 @@ def test_extra_usage_priced_at_its_own_model(pipeline: Pipeline) -> None:
 
 def test_an_unpriced_part_makes_the_call_unpriced(pipeline: Pipeline) -> None:
     telemetry = Telemetry(pipeline.tracer_provider, pipeline.meter_provider)
-    endpoint = providers.Endpoint(ANTHROPIC, "api.anthropic.com", 443)
+    endpoint = Endpoint(ANTHROPIC, "api.anthropic.com", 443)
     telemetry.start(names.OP_CHAT, endpoint, "claude-sonnet-4-5").finish(outcome("acme-unknown-model"))
     [span] = pipeline.finished()
     assert names.USAGE_COST not in span.attributes  # never a partial sum that reads as the whole cost

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from genai_cost import overrides
+from genai_cost.price_file import parse as parse_price_file
 from genai_cost.pricing import PriceBook
 from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS
 from genai_cost.usage import Usage
@@ -65,7 +65,7 @@ def book_for(case: dict[str, Any]) -> PriceBook:
     name = case.get("price_file")
     if name is None:
         return PriceBook()
-    return PriceBook(overrides.parse(TABLE["price_files"][name], f"{name}.yaml", KNOWN_PROVIDERS))
+    return PriceBook(parse_price_file(TABLE["price_files"][name], f"{name}.yaml", KNOWN_PROVIDERS))
 
 
 @pytest.mark.parametrize("case_id", sorted(CASES))

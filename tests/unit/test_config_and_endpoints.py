@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from genai_cost import config, providers
+from genai_cost import config, endpoints
 
 
 @pytest.mark.parametrize(
@@ -28,24 +28,24 @@ from genai_cost import config, providers
     ],
 )
 def test_detect(url: str, provider: str, address: str, port: int) -> None:
-    endpoint = providers.detect(url)
+    endpoint = endpoints.detect(url)
     assert (endpoint.provider.name, endpoint.address, endpoint.port) == (provider, address, port)
 
 
 def test_unknown_host_is_openai_priced_but_not_asked_for_stream_usage() -> None:
-    endpoint = providers.detect("https://llm-gw.internal/v1")
+    endpoint = endpoints.detect("https://llm-gw.internal/v1")
     assert endpoint.provider.prices_id == "openai"
-    assert not providers.wants_stream_usage(endpoint)
-    assert providers.wants_stream_usage(providers.detect("https://api.openai.com/v1"))
-    assert not providers.wants_stream_usage(providers.detect("https://api.mistral.ai/v1"))
+    assert not endpoints.wants_stream_usage(endpoint)
+    assert endpoints.wants_stream_usage(endpoints.detect("https://api.openai.com/v1"))
+    assert not endpoints.wants_stream_usage(endpoints.detect("https://api.mistral.ai/v1"))
 
 
 def test_provider_map_decides_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GENAI_COST_PROVIDER_MAP", "llm-gw.internal=x_ai, localhost:8081=deepseek")
     config.reset()
-    assert providers.detect("https://llm-gw.internal/v1").provider.name == "x_ai"
-    assert providers.detect("http://localhost:8081/v1").provider.name == "deepseek"
-    assert providers.detect("http://localhost:8082/v1").provider.name == "openai"
+    assert endpoints.detect("https://llm-gw.internal/v1").provider.name == "x_ai"
+    assert endpoints.detect("http://localhost:8081/v1").provider.name == "deepseek"
+    assert endpoints.detect("http://localhost:8082/v1").provider.name == "openai"
 
 
 def test_bad_values_warn_once_and_fall_back(caplog: pytest.LogCaptureFixture) -> None:
@@ -80,5 +80,5 @@ def test_stream_usage_modes() -> None:
     ],
 )
 def test_unknown_hosts_take_the_sdk_default(url: str, default: str, expected: str) -> None:
-    assert providers.detect(url, default).provider.name == expected
-    assert providers.endpoint_for(url, default).provider.name == expected
+    assert endpoints.detect(url, default).provider.name == expected
+    assert endpoints.endpoint_for(url, default).provider.name == expected

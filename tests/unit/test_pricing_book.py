@@ -1,4 +1,4 @@
-"""The price book agrees with genai-prices itself, at per-call arithmetic cost."""
+"""The price book agrees with genai-prices itself, at per-call arithmetic cost (genai_cost.pricing.book)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from genai_prices import Usage as PricesUsage
 from genai_prices import calc_price
 
 from genai_cost import names
-from genai_cost.pricing import PriceBook, bundled_candidates, tier_context
+from genai_cost.pricing import PriceBook
 from genai_cost.providers import PROVIDERS, Provider
 from genai_cost.usage import Usage
 
@@ -163,9 +163,6 @@ def test_resolved_price_is_arithmetic_only() -> None:
     assert per_call < 20e-6  # a genai-prices calculation alone takes ~50-110 us
 
 
-# --- prices at the call's start time ---------------------------------------------------------------
-
-
 def epoch(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
@@ -183,24 +180,10 @@ def test_cached_entry_stays_correct_across_a_dated_price_change() -> None:
     assert costs == [pytest.approx(old, rel=1e-9), pytest.approx(new, rel=1e-9)] * 2
 
 
-def test_daily_price_window_edges_expire_the_entry() -> None:
-    # deepseek-chat in the bundled data: $0.27 / $1.10 from 00:30 to 16:30 UTC, else $0.135 / $0.55
-    book = PriceBook()
-    usage = Usage(M, M)
-    deepseek = PROVIDERS["deepseek"]
-    day = book.price(deepseek, "deepseek-chat", usage, at=epoch("2026-11-01T16:29:59")).cost
-    night = book.price(deepseek, "deepseek-chat", usage, at=epoch("2026-11-01T16:30:00")).cost
-    morning = book.price(deepseek, "deepseek-chat", usage, at=epoch("2026-11-02T00:29:00")).cost
-    assert day == pytest.approx(0.27 + 1.10, rel=1e-9)
-    assert night == pytest.approx(0.135 + 0.55, rel=1e-9) and morning == night
-    entry = book.resolve(deepseek, "deepseek-chat", at=epoch("2026-11-01T03:00:00"))
-    assert (entry.valid_from, entry.valid_until) == (epoch("2026-11-01T00:30:00"), epoch("2026-11-01T16:30:00"))
-
-
 def test_telemetry_prices_a_call_by_its_start_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genai_cost.endpoints import Endpoint
     from genai_cost.handler import Telemetry
     from genai_cost.outcome import Outcome
-    from genai_cost.providers import Endpoint
 
     seen: list[float | None] = []
     tele = Telemetry()
@@ -216,60 +199,6 @@ def test_telemetry_prices_a_call_by_its_start_time(monkeypatch: pytest.MonkeyPat
     time.sleep(0.2)
     call.finish(Outcome(Usage(10, 10), "gpt-4o-mini"))
     assert len(seen) == 1 and seen[0] is not None and abs(seen[0] - started) < 0.1  # not the end time
-
-
-# --- which model a call is priced as ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("response_model", "request_model", "candidates"),
-    [
-        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini", ["gpt-4o-mini-2024-07-18", "gpt-4o-mini"]),
-        (None, "gpt-4o-mini", ["gpt-4o-mini"]),
-        ("gpt-4o-mini", "gpt-4o-mini", ["gpt-4o-mini"]),
-        ("anthropic/claude-4.6-sonnet-20260217", "anthropic/claude-sonnet-4.6",
-         ["anthropic/claude-4.6-sonnet-20260217", "anthropic/claude-sonnet-4.6"]),
-        # a router served another model: never priced as the requested one, least of all at $0
-        ("x-ai/grok-4", "google/gemini-2.0-flash-exp:free", ["x-ai/grok-4"]),
-        ("meta-llama/llama-3.3-70b-instruct", "meta-llama/llama-3.3-70b-instruct:free",
-         ["meta-llama/llama-3.3-70b-instruct"]),
-        ("gpt-4o-2024-08-06", "my-azure-deployment", ["gpt-4o-2024-08-06"]),
-    ],
-)  # fmt: skip
-def test_bundled_candidates(response_model: str | None, request_model: str, candidates: list[str]) -> None:
-    assert bundled_candidates(response_model, request_model) == candidates
-
-
-def test_router_response_from_another_model_is_not_priced_free() -> None:
-    book = PriceBook()
-    openrouter = PROVIDERS["openrouter"]
-    free = book.price(openrouter, "google/gemini-2.0-flash-exp:free", Usage(1000, 100))
-    assert free.cost == 0.0 and free.entry == "openrouter/google/gemini-2.0-flash-exp:free"  # asked and served
-    other = book.price(openrouter, "x-ai/grok-4", Usage(1000, 100), request_model="google/gemini-2.0-flash-exp:free")
-    assert other.cost is None and other.unpriced_reason == names.UNPRICED_UNKNOWN_MODEL
-    with_cost = Usage(1000, 100, provider_cost=0.003)
-    reported = book.price(openrouter, "x-ai/grok-4", with_cost, request_model="google/gemini-2.0-flash-exp:free")
-    assert reported.cost == 0.003 and reported.source == "provider" and reported.entry is None
-
-
-@pytest.mark.parametrize(
-    ("tier", "context"),
-    [
-        (None, None),
-        ("batch", {"processing": "batch"}),
-        ("flex", {"service_tier": "flex"}),
-        ("priority", {"service_tier": "priority"}),
-        ("fast", {"service_tier": "fast", "speed": "fast"}),
-    ],
-)
-def test_tier_strings(tier: str | None, context: dict[str, str] | None) -> None:
-    assert tier_context(tier) == context
-
-
-def test_tier_without_a_price_in_the_data_is_standard_and_says_so() -> None:
-    entry = PriceBook().resolve(PROVIDERS["x_ai"], "grok-4", "flex", epoch("2026-11-01T12:00:00"))
-    assert entry.name == "x-ai/grok-4-0709"
-    assert entry.notes == ("no flex price in the data for this date: standard rates",)
 
 
 def test_benchmark_runs_and_reports_both_numbers() -> None:
