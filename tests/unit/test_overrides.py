@@ -301,9 +301,9 @@ def test_no_file_configured_no_state() -> None:
     assert PriceBook.from_config().file_state() is None
 
 
-def test_the_readme_example_is_a_valid_file() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme[readme.index("### The override file") :]
+def test_the_documented_example_is_a_valid_file() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "tokens-and-pricing.md").read_text()
+    section = page[page.index("## The override file") :]
     example = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))]
     price_file = parse(example)
     names = [m.rule.name for m in price_file.models]
