@@ -10,7 +10,7 @@ schemaVersion 41, the current schema of Grafana 11.6. Grafana 12 migrates dashbo
 apps/dashboard/pkg/migration/schemaversion/README.md); the SDK's newer 0.0.x builds emit 42,
 which Grafana 11 does not know.
 
-Every query reads the series contract (DESIGN.md) or the recording rules in prometheus/rules/, with
+Every query reads the series contract (docs/design.md) or the recording rules in prometheus/rules/, with
 the template variables datasource, service (the Prometheus `job`), provider and model; the
 overview's "top spenders" panel groups by the label named in the variable `label` (attribution
 labels such as team or tenant_id, or model, provider, operation, service).

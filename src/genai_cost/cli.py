@@ -29,12 +29,16 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "demo",
-        help="run an offline LLM workload against local mock providers and show its cost",
+        help="run 30 real SDK calls (openai, anthropic, google-genai) against the bundled mock provider; show the cost",
         description=(
-            "Start local mock OpenAI, xAI and OpenRouter servers, instrument the openai SDK with "
-            "genai-cost, run a realistic workload (chat, streams, Responses API, embeddings, cache hits, "
-            "reasoning models, an unpriced model and an error), then print cost and tokens per provider "
-            "and model as read back from the Prometheus endpoint. Fully offline; no API key needed."
+            "Start the bundled mock provider on loopback (OpenAI, xAI, OpenRouter, Anthropic and Gemini wire "
+            "formats), instrument the openai, anthropic and google-genai SDKs with genai-cost and a real "
+            "OpenTelemetry SDK, and run a workload of 30 calls through them: openai chat (sync and async, "
+            "streams), Responses, embeddings, a legacy completion, cached prompts, reasoning models, an xAI and "
+            "an OpenRouter call; anthropic prompt-cache write then read and a thinking stream; google-genai "
+            "implicit cache, a thinking stream and an embedding; for each SDK an unpriced model and an error. "
+            "Then print cost and tokens per provider and model as read back from the live Prometheus endpoint. "
+            "Fully offline; no API key needed."
         ),
     )
     parser.add_argument(

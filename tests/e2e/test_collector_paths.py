@@ -242,7 +242,7 @@ def test_scrape_labels_name_the_app_through_the_collector(run: Run) -> None:
 
 @pytest.mark.parametrize("path", ["direct", "collector"])
 def test_resource_attributes_filter_cost_through_target_info(run: Run, path: str) -> None:
-    """Dashboards filter by environment on both paths with the same join on target_info (README,
+    """Dashboards filter by environment on both paths with the same join on target_info (docs/attribution.md,
     "Filtering by service and environment"): our counters carry no resource attributes. The service
     is target_info's service_name directly; through the Collector it is the job label itself."""
     data: PathData = getattr(run, path)

@@ -1,7 +1,7 @@
 """Zero-code, end to end: an app with no OpenTelemetry code that uses the openai, anthropic and
 google-genai SDKs, run under `opentelemetry-instrument`, gets one CLIENT span per call with the
 contract attributes and USD cost, and the contract Prometheus series from OTel's Prometheus
-exporter (DESIGN.md "Names"), with every genai-cost instrumentor loaded by its entry point.
+exporter (docs/design.md "Names"), with every genai-cost instrumentor loaded by its entry point.
 
 One run of tests/e2e/apps/genai_app.py against four local mock providers (flavors openai and
 x_ai, mapped with GENAI_COST_PROVIDER_MAP, anthropic and gemini, reached through each SDK's own
@@ -143,7 +143,7 @@ USAGE_KEYS = (
     "gen_ai.usage.reasoning.output_tokens",
 )
 
-# --- the Prometheus contract (DESIGN.md) ----------------------------------------------------
+# --- the Prometheus contract (docs/design.md) -----------------------------------------------
 CONTRACT_SERIES = {
     "gen_ai_client_cost_usd_total",
     "gen_ai_client_cost_savings_usd_total",

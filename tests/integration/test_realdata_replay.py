@@ -9,7 +9,7 @@ the metrics genai-cost produced. One mock per provider; GENAI_COST_PROVIDER_MAP 
 Expected costs are hand-written arithmetic on per-million-token prices copied as literals from
 genai-prices 0.2.3 (prices in force in 2026-11; each case was checked once against
 genai_prices.calc_price while writing this file). OpenRouter and xAI report the cost themselves
-and that cost wins (DESIGN.md "Pricing").
+and that cost wins (docs/design.md "Cost rules").
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ GROK_3_IN, GROK_3_CACHED = 3.0, 0.75
 
 @dataclass(frozen=True)
 class Expect:
-    """What the span must say about one replayed record (tokens per DESIGN.md normalisation)."""
+    """What the span must say about one replayed record (tokens per the rules of docs/design.md)."""
 
     response_model: str
     input: int = 0

@@ -3,8 +3,8 @@
 For each peer of the SDK (the official OpenTelemetry instrumentation, OpenLLMetry), in both
 orders (the one instrumented last wraps outermost): the app gets exactly what it gets with the
 peer alone, genai-cost records one span per call, and its counters equal the hand-computed sums:
-nothing is counted twice. What users see besides is asserted and documented in the README
-("Next to other instrumentations"): two CLIENT spans per call, one nested in the other, and the
+nothing is counted twice. What users see besides is asserted and documented in
+docs/coexistence.md: two CLIENT spans per call, one nested in the other, and the
 semconv histograms written by both, told apart by their instrumentation scope.
 """
 

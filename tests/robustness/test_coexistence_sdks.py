@@ -3,7 +3,7 @@
 For each peer (the official OpenTelemetry instrumentation and OpenLLMetry, pinned in the `test`
 extra), instrumented before and after genai-cost: the app gets exactly what it gets with the peer
 alone, genai-cost records one span per call, and its counters equal the hand-computed sums, so
-nothing is counted twice. The peer's own span is asserted too, as documented in the README
+nothing is counted twice. The peer's own span is asserted too, as documented in docs/coexistence.md
 ("Next to other instrumentations"). The anthropic SDK's own spans (GENAI_COST_ANTHROPIC_SDK_SPANS)
 are covered at the end.
 
@@ -193,7 +193,7 @@ def pristine(calls: Calls) -> Iterator[None]:
 
 def providers(pipeline: Pipeline) -> dict[str, Any]:
     # skip_dep_check: the official google-genai instrumentation 1.3b0 declares google-genai < 3 and
-    # declines 3.x unless told to try (see the README); the others accept the installed SDKs anyway.
+    # declines 3.x unless told to try (see docs/coexistence.md); the others accept the installed SDKs anyway.
     return {
         "tracer_provider": pipeline.tracer_provider,
         "meter_provider": pipeline.meter_provider,

@@ -1,7 +1,7 @@
 """Pure extraction for google-genai, on the recorded Gemini API and Vertex AI responses.
 
 Each record's body is read twice: as the REST JSON (camelCase dict) and as the SDK's own
-`GenerateContentResponse` built the way the SDK builds it. Expected tokens follow DESIGN.md:
+`GenerateContentResponse` built the way the SDK builds it. Expected tokens follow docs/design.md:
 input = promptTokenCount (cache included) + toolUsePromptTokenCount; output = candidatesTokenCount
 + thoughtsTokenCount; reasoning = thoughts; cache read = cachedContentTokenCount; input audio = the
 uncached AUDIO prompt tokens. The numbers are copied by hand from each record's usageMetadata.

@@ -6,7 +6,7 @@ unknown fields kept as extras) and run through genai_cost.openai.extract with th
 Streams are fed chunk by chunk / event by event into the stream accumulators.
 
 The expected numbers below were derived by hand from each record's usage object, following
-DESIGN.md "Token normalisation": input = ALL input tokens (cached and cache-written included),
+docs/design.md "Token rules": input = ALL input tokens (cached and cache-written included),
 output = ALL output tokens (reasoning included; xAI reports reasoning outside completion_tokens,
 so its output is completion + reasoning), cache_read / cache_write / reasoning are subsets.
 Provider-reported cost: OpenRouter `usage.cost` (USD), xAI `cost_in_usd_ticks` (1 tick = 1e-10 USD).

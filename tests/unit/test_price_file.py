@@ -209,9 +209,9 @@ def test_dates_and_boundaries() -> None:
     assert boundaries(price_file) == [at("2026-01-01"), at("2026-07-01")]
 
 
-def test_the_readme_example_is_a_valid_file() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme[readme.index("### The override file") :]
+def test_the_documented_example_is_a_valid_file() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "tokens-and-pricing.md").read_text()
+    section = page[page.index("## The override file") :]
     example = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))]
     price_file = parse(example)
     names = [m.rule.name for m in price_file.models]
