@@ -1,7 +1,7 @@
 """Every attribute, metric and label name genai-cost emits: the contract with dashboards and rules.
 
 Dashboards, recording rules and users' queries depend on these strings. Change one only together
-with everything that reads it (see DESIGN.md "Names").
+with everything that reads it (see docs/design.md, "Names").
 """
 
 from __future__ import annotations

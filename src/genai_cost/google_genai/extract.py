@@ -4,7 +4,7 @@ Works on the SDK's models (`GenerateContentResponse`, `EmbedContentResponse`) an
 of the same shape in either spelling (the SDK's snake_case or the REST API's camelCase), so it is
 testable on recorded responses alone.
 
-Gemini's usage metadata, normalised as DESIGN.md says:
+Gemini's usage metadata, normalised as docs/design.md says:
 
 - `prompt_token_count` includes `cached_content_token_count` (explicit and implicit caching);
   `tool_use_prompt_token_count` (tool results fed back to the model, e.g. code execution, URL

@@ -1,6 +1,6 @@
 """Pure builders of Anthropic Messages API bodies and stream events.
 
-Shapes copy the recorded responses in ``shared/realdata/responses.jsonl`` (e.g.
+Shapes copy the recorded responses in ``tests/data/`` (e.g.
 ``anthropic-sonnet-4-basic`` and ``anthropic-stream-sonnet-4-basic``) and carry what the anthropic
 SDK's ``Message`` and ``RawMessageStreamEvent`` models need.
 """

@@ -1,6 +1,6 @@
 """Pure builders of OpenAI wire-format bodies and stream events.
 
-The shapes copy real recorded responses (see ``shared/realdata/responses.jsonl``, e.g.
+The shapes copy real recorded responses (see the recorded responses in ``tests/data/``, e.g.
 ``openai-responses-stream-gpt-4.1-basic``) and carry every field the openai SDK's models
 require, so ``ChatCompletion``, ``ChatCompletionChunk``, ``Response``,
 ``ResponseStreamEvent``, ``CreateEmbeddingResponse`` and ``Completion`` validate them.

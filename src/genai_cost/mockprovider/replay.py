@@ -1,4 +1,4 @@
-"""Replay of recorded provider responses (the ``shared/realdata`` JSONL format).
+"""Replay of recorded provider responses (the JSONL format of ``tests/data/``).
 
 Each line is a record with at least ``id``, ``status``, ``content_type``, ``body`` (the
 response text) and ``request`` (with ``stream``). A request carrying
