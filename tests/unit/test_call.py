@@ -1,16 +1,11 @@
-"""The core additions the anthropic instrumentor relies on: batch-tier prices, parts of one call
-billed at different models, uncounted token counts, the SDK-span setting, and client detection."""
+"""call.py: a call priced at the batch tier, with parts billed at other models, and unpriced as a whole
+when any part is; counters and span agree."""
 
 from __future__ import annotations
 
-import logging
 import math
 
-import anthropic
-import pytest
-
-from genai_cost import config, names, providers
-from genai_cost.anthropic.wrappers import endpoint_of
+from genai_cost import names, providers
 from genai_cost.endpoints import Endpoint
 from genai_cost.handler import Telemetry
 from genai_cost.outcome import Outcome
@@ -32,12 +27,6 @@ def test_batch_tier_uses_the_batch_prices() -> None:
     # genai-prices 0.2.3, claude-haiku-4-5: $1 / $5 standard, $0.50 / $2.50 batch
     assert close(book.price(ANTHROPIC, "claude-haiku-4-5", usage).cost, (1000 * 1 + 100 * 5) / M)
     assert close(book.price(ANTHROPIC, "claude-haiku-4-5", usage, tier="batch").cost, (1000 * 0.5 + 100 * 2.5) / M)
-
-
-def test_usage_plus_adds_every_count() -> None:
-    total = Usage(10, 2, 3, 4, 1, 1, web_searches=1).plus(Usage(5, 6, 1, 2, 2, 0, web_searches=2))
-    assert total == Usage(15, 8, 4, 6, 3, 1, web_searches=3)
-    assert total.provider_cost is None
 
 
 def outcome(extra_model: str) -> Outcome:
@@ -66,23 +55,3 @@ def test_an_unpriced_part_makes_the_call_unpriced(pipeline: Pipeline) -> None:
     [span] = pipeline.finished()
     assert names.USAGE_COST not in span.attributes  # never a partial sum that reads as the whole cost
     assert span.attributes[names.UNPRICED_REASON] == names.UNPRICED_UNKNOWN_MODEL
-
-
-def test_sdk_spans_setting(caplog: pytest.LogCaptureFixture) -> None:
-    assert config.load({}).anthropic_sdk_spans == "off"
-    assert config.load({"GENAI_COST_ANTHROPIC_SDK_SPANS": " Child "}).anthropic_sdk_spans == "child"
-    with caplog.at_level(logging.WARNING, logger="genai_cost"):
-        assert config.load({"GENAI_COST_ANTHROPIC_SDK_SPANS": "both"}).anthropic_sdk_spans == "off"
-    [record] = caplog.records
-    assert "GENAI_COST_ANTHROPIC_SDK_SPANS" in record.getMessage() and "'both'" in record.getMessage()
-
-
-def test_provider_by_client_class() -> None:
-    plain = anthropic.Anthropic(api_key="k", base_url="http://127.0.0.1:9/")
-    vertex = anthropic.AnthropicVertex(region="us-east5", project_id="p", access_token="t")
-    bedrock = anthropic.AnthropicBedrock(api_key="k", aws_region="us-east-1")
-    assert endpoint_of(plain).provider.name == "anthropic"
-    assert endpoint_of(vertex).provider.name == "gcp.vertex_ai"
-    assert endpoint_of(vertex).address == "us-east5-aiplatform.googleapis.com"
-    assert endpoint_of(bedrock).provider.name == "aws.bedrock"
-    assert endpoint_of(bedrock).address == "bedrock-runtime.us-east-1.amazonaws.com"

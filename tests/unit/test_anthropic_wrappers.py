@@ -1,0 +1,34 @@
+"""anthropic/wrappers.py: which provider a client reaches, by its class (Bedrock, Vertex) and URL."""
+
+from __future__ import annotations
+
+import math
+
+import anthropic
+
+from genai_cost.anthropic.wrappers import endpoint_of
+from genai_cost.outcome import Outcome
+from genai_cost.usage import Usage
+
+
+def close(actual: float | None, expected: float) -> bool:
+    return actual is not None and math.isclose(actual, expected, rel_tol=1e-9, abs_tol=0.0)
+
+
+def outcome(extra_model: str) -> Outcome:
+    return Outcome(
+        usage=Usage(1000, 10),
+        response_model="claude-sonnet-4-5",
+        extra_usage=[(extra_model, Usage(2000, 20))],
+    )
+
+
+def test_provider_by_client_class() -> None:
+    plain = anthropic.Anthropic(api_key="k", base_url="http://127.0.0.1:9/")
+    vertex = anthropic.AnthropicVertex(region="us-east5", project_id="p", access_token="t")
+    bedrock = anthropic.AnthropicBedrock(api_key="k", aws_region="us-east-1")
+    assert endpoint_of(plain).provider.name == "anthropic"
+    assert endpoint_of(vertex).provider.name == "gcp.vertex_ai"
+    assert endpoint_of(vertex).address == "us-east5-aiplatform.googleapis.com"
+    assert endpoint_of(bedrock).provider.name == "aws.bedrock"
+    assert endpoint_of(bedrock).address == "bedrock-runtime.us-east-1.amazonaws.com"
