@@ -66,6 +66,7 @@ class Telemetry:
 
     def start(self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False) -> Call:
         settings = self.settings
+        self.prices.warm()
         found = attribution.current(settings.baggage_keys)
         span = self.tracer.start_span(
             spans.span_name(operation, request_model or ""),
