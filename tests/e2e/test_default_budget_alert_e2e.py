@@ -15,15 +15,13 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from genai_cost.mockprovider import MockProvider
 from tests.helpers.alerting import REPO, RULE_FILES, AlertPipeline, alert_pipeline
-from tests.helpers.instrumented import base_env, otel_env
-from tests.helpers.otlp import OtlpReceiver
+from tests.helpers.process import AppProcess
 
 JOB = "e2e-user-budget-app"
 USER_BUDGETS = REPO / "examples" / "budgets" / "user-budgets.yml"
@@ -37,21 +35,9 @@ EXCEEDED = "GenAICostMonthlyBudgetExceeded"
 
 @pytest.fixture(scope="module")
 def delivered(
-    tmp_path_factory: pytest.TempPathFactory,
-    otlp_receiver: OtlpReceiver,
-    mock_openai: MockProvider,
-    prometheus_port: int,
-    run_instrumented: Any,
+    tmp_path_factory: pytest.TempPathFactory, prometheus_port: int, budget_app: Callable[..., AppProcess]
 ) -> Iterator[AlertPipeline]:
-    env = base_env(
-        **otel_env(JOB, otlp_receiver.traces_url, prometheus_port),
-        GENAI_COST_METRIC_LABELS="user.id",
-        GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai",
-        OPENAI_API_KEY="test",
-        OPENAI_BASE_URL=mock_openai.base_url,
-    )
-    app = run_instrumented("budget_app.py", env)
-    app.wait_for_line(lambda line: line == "READY", timeout=30)
+    app = budget_app(JOB, GENAI_COST_METRIC_LABELS="user.id")
     workdir = tmp_path_factory.mktemp("user-budget-alert")
     with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, [*RULE_FILES, USER_BUDGETS]) as pipeline:
         try:

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from genai_cost.mockprovider import MockProvider
 from tests.helpers.alerting import RULE_FILES, AlertPipeline, alert_pipeline, budgets_file
-from tests.helpers.instrumented import base_env, otel_env
-from tests.helpers.otlp import OtlpReceiver
+from tests.helpers.process import AppProcess
 
 JOB = "e2e-budget-app"
 # USD per million tokens (genai-prices): gpt-4.1 2.00 in / 8.00 out; gpt-4o-mini 0.15 in / 0.60 out.
@@ -46,21 +44,10 @@ DESCRIPTION_TAIL = (
 
 @pytest.fixture(scope="module")
 def delivered(
-    tmp_path_factory: pytest.TempPathFactory,
-    otlp_receiver: OtlpReceiver,
-    mock_openai: MockProvider,
-    prometheus_port: int,
-    run_instrumented: Any,
+    tmp_path_factory: pytest.TempPathFactory, prometheus_port: int, budget_app: Callable[..., AppProcess]
 ) -> Iterator[AlertPipeline]:
     workdir = tmp_path_factory.mktemp("budget-alert")
-    env = base_env(
-        **otel_env(JOB, otlp_receiver.traces_url, prometheus_port),
-        GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai",
-        OPENAI_API_KEY="test",
-        OPENAI_BASE_URL=mock_openai.base_url,
-    )
-    app = run_instrumented("budget_app.py", env)
-    app.wait_for_line(lambda line: line == "READY", timeout=30)
+    app = budget_app(JOB)
     budgets = budgets_file(workdir / "budgets.yml", BUDGETS)
     with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, [*RULE_FILES, budgets]) as pipeline:
         try:
