@@ -1,7 +1,8 @@
 """A default per-user budget, end to end: the budget app runs under `opentelemetry-instrument`
 with GENAI_COST_METRIC_LABELS=user.id, so its cost counters carry `user_id`; a real Prometheus
-evaluates the shipped rules with examples/budgets/user-budgets.yml ($5 a month for every user,
-$50 for u-1001); a real Alertmanager with the shipped routing delivers to a test webhook.
+evaluates the shipped rules and budgets.yml with examples/budgets/user-budgets.yml beside it ($5 a
+month for every user, $50 for u-1001); a real Alertmanager with the shipped routing delivers to a
+test webhook. The app's $8.67 is far under every shipped budget.
 
 u-2002 has no budget of its own and spends $5.60: the user default's 100% alert reaches the
 webhook naming the user and the amounts. u-1001 spends $3.07, 61% of the default but 6% of its
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.alerting import REPO, RULE_FILES, AlertPipeline, alert_pipeline
+from tests.helpers.alerting import BUDGETS, REPO, RULE_FILES, AlertPipeline, alert_pipeline
 from tests.helpers.process import AppProcess
 
 JOB = "e2e-user-budget-app"
@@ -39,7 +40,8 @@ def delivered(
 ) -> Iterator[AlertPipeline]:
     app = budget_app(JOB, GENAI_COST_METRIC_LABELS="user.id")
     workdir = tmp_path_factory.mktemp("user-budget-alert")
-    with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, [*RULE_FILES, USER_BUDGETS]) as pipeline:
+    rule_files = [*RULE_FILES, BUDGETS, USER_BUDGETS]
+    with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, rule_files) as pipeline:
         try:
             yield pipeline
         finally:

@@ -83,6 +83,26 @@ def test_unit_tests_catch_a_wrong_threshold(tmp_path: Path) -> None:
     assert "GenAICostDailyBudget80Percent" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "removed",
+    [
+        '{budget_key!="_other"}',  # _other would get the default
+        "\n          unless on (budget_scope, budget_key) genai_cost:budget_usd:monthly",  # the default would not yield
+    ],
+    ids=["other-gets-a-default", "default-overrides-own-budget"],
+)
+def test_unit_tests_catch_a_default_in_the_wrong_place(tmp_path: Path, removed: str) -> None:
+    copy = tmp_path / "prometheus"
+    shutil.copytree(PROMETHEUS, copy)
+    alerts = copy / "rules" / "alerts.yml"
+    text = alerts.read_text()
+    assert removed in text
+    alerts.write_text(text.replace(removed, ""))
+    result = run_tool("promtool", "test", "rules", "default_budget_test.yml", cwd=copy / "tests")
+    assert result.returncode != 0
+    assert ('budget_key="_other"' if "_other" in removed else 'budget_key="u-dan"') in result.stdout + result.stderr
+
+
 def test_every_alert_has_a_test_that_fires_and_one_that_does_not() -> None:
     fires: set[str] = set()
     quiet: set[str] = set()
