@@ -14,6 +14,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from genai_cost import names
 from genai_cost.endpoints import Endpoint
+from genai_cost.spans import call_attributes
 from genai_cost.totals import Observer
 
 Callback = Callable[[CallbackOptions], Iterable[Observation]]
@@ -83,15 +84,9 @@ class Instruments:
         key = (operation, endpoint, request_model, response_model, extra)
         attributes = self._attributes.get(key)
         if attributes is None:
-            attributes = {names.OPERATION_NAME: operation, names.PROVIDER_NAME: endpoint.provider.name}
-            if request_model:
-                attributes[names.REQUEST_MODEL] = request_model
+            attributes = call_attributes(operation, endpoint, request_model)
             if response_model:
                 attributes[names.RESPONSE_MODEL] = response_model
-            if endpoint.address:
-                attributes[names.SERVER_ADDRESS] = endpoint.address
-                if endpoint.port:
-                    attributes[names.SERVER_PORT] = endpoint.port
             if extra:
                 attributes[extra[0]] = extra[1]
             if len(self._attributes) > _MAX_CACHED_ATTRIBUTES:
