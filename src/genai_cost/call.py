@@ -101,9 +101,9 @@ class Call:
         self.done = True
         elapsed = time.perf_counter() - self.started
         response_model = outcome.response_model or ""
-        attributes = self._account(outcome, response_model, elapsed, failed=False)
-        self.telemetry.instruments.record_duration(
-            elapsed, self.operation, self.endpoint, self.request_model, response_model
+        attributes, tokens = self._account(outcome, response_model, elapsed, failed=False)
+        self.telemetry.instruments.record(
+            elapsed, tokens, self.operation, self.endpoint, self.request_model, response_model
         )
         span = self.span
         span.set_attributes(attributes)
@@ -121,11 +121,12 @@ class Call:
         error_type = error_type_of(error)
         response_model = ""
         attributes: dict[str, Any] = {}
+        tokens = None
         if outcome is not None:
             response_model = outcome.response_model or ""
-            attributes = self._account(outcome, response_model, elapsed, failed=True)
-        self.telemetry.instruments.record_duration(
-            elapsed, self.operation, self.endpoint, self.request_model, response_model, error_type
+            attributes, tokens = self._account(outcome, response_model, elapsed, failed=True)
+        self.telemetry.instruments.record(
+            elapsed, tokens, self.operation, self.endpoint, self.request_model, response_model, error_type
         )
         attributes[names.ERROR_TYPE] = error_type
         span = self.span
@@ -133,8 +134,11 @@ class Call:
         span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         span.end()
 
-    def _account(self, outcome: Outcome, response_model: str, elapsed: float, failed: bool) -> dict[str, Any]:
-        """Span attributes of an outcome; its usage priced and added to the counters and histograms.
+    def _account(
+        self, outcome: Outcome, response_model: str, elapsed: float, failed: bool
+    ) -> tuple[dict[str, Any], tuple[int, int] | None]:
+        """Span attributes of an outcome, its usage priced and added to the counters; and the
+        (input, output) tokens for the token-usage histogram, None when there are none to record.
 
         A failed call without usage is not unpriced: nothing was reported, nothing is counted.
         """
@@ -161,11 +165,8 @@ class Call:
             else:
                 spans.usage_attributes(attributes, usage, price, outcome.service_tier)
                 telemetry.totals.add(key, usage, price)
-                telemetry.instruments.record_tokens(
-                    usage.input_tokens, usage.output_tokens, self.operation, self.endpoint, self.request_model,
-                    response_model,
-                )  # fmt: skip
-        return attributes
+                return attributes, (usage.input_tokens, usage.output_tokens)
+        return attributes, None
 
     # --- opt-in content capture --------------------------------------------------------------
     def record_content(
