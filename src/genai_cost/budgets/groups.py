@@ -76,12 +76,13 @@ class Group:
         return self.specific.get(key, self.wildcard)
 
     def spend(self, key: str, now: float) -> float:
-        """The key's spend in the period: the fleet's at the last read plus this process's since."""
+        """The key's spend in the period: the fleet's at the last read plus this process's since, and
+        never less than this process's own (which Prometheus may not have scraped yet)."""
         local = self.local.get(key, now)
         last_month = self.period == "monthly" and self.fleet_period != period_id(self.period, now)
         if self.fleet is None or last_month:
             return local  # no read yet, or a read of last month's spend
-        return self.fleet.get(key, 0.0) + max(0.0, local - self.at_read.get(key, 0.0))
+        return max(local, self.fleet.get(key, 0.0) + max(0.0, local - self.at_read.get(key, 0.0)))
 
     def evaluate(self, key: str, now: float) -> None:
         """Put the key in `over` if its spend reached one of its budgets, else take it out."""
