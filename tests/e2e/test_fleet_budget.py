@@ -158,7 +158,6 @@ def test_the_app_over_the_limit_blocks_its_own_next_call(fleet: Fleet) -> None:
 def test_every_app_blocks_within_one_refresh_plus_one_scrape(fleet: Fleet) -> None:
     assert set(fleet.blocked_after) == {"b", "c"}, (fleet.blocked_after, fleet.cent_calls)
     for name, seconds in fleet.blocked_after.items():
-        print(f"{name} blocked after {seconds:.2f}s, {fleet.cent_calls[name]} calls")
         assert seconds <= BLOCK_WITHIN, f"{name} blocked {seconds:.2f}s after the fleet passed its limit"
         # Blocked by the fleet's spend: what the app spent itself ($2 + $0.01 a call) is far from $10.
         assert fleet.cent_calls[name] < 100
