@@ -133,11 +133,13 @@ class Guard:
                 if budget.action == "block":
                     with self._lock:
                         spend = group.spend(key, now)
-                    self._count(budget, key, spend, "block")
+                    self._count(budget, key, spend, "block", log=False)  # the unreadable fleet was logged
                     raise BudgetExceeded(group.scope, key, group.period, budget.limit_usd, spend, spend_unknown=True)
 
-    def _count(self, budget: Budget, key: str, spend: float, action: str) -> None:
+    def _count(self, budget: Budget, key: str, spend: float, action: str, log: bool = True) -> None:
         self._exceeded.add(1, {names.LABEL_SCOPE: budget.scope, names.LABEL_ACTION: action})
+        if not log:
+            return
         once = (budget, key, warn_id(budget.period, time.time()))
         if once in self._logged:
             return
