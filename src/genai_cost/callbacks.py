@@ -34,7 +34,7 @@ class _Registry:
 
     def remove(self, fn: Listener) -> None:
         with self._lock:
-            self.listeners = tuple(listener for listener in self.listeners if listener is not fn)
+            self.listeners = tuple(listener for listener in self.listeners if listener != fn)  # bound methods: ==
 
     def notify(self, listeners: tuple[Listener, ...], record: CallRecord) -> None:
         for fn in listeners:

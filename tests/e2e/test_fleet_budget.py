@@ -85,7 +85,9 @@ def app_env(mock: MockProvider, budgets: Path, port: int, prometheus_url: str, n
     )
 
 
-def wait_blocked(apps: Mapping[str, AppProcess], since: float, deadline: float) -> tuple[dict[str, float], dict[str, int]]:
+def wait_blocked(
+    apps: Mapping[str, AppProcess], since: float, deadline: float
+) -> tuple[dict[str, float], dict[str, int]]:
     """Poll each app with $0.01 calls until it refuses one: seconds from `since`, calls made."""
     blocked: dict[str, float] = {}
     calls = dict.fromkeys(apps, 0)

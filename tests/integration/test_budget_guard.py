@@ -94,7 +94,9 @@ def test_block_refuses_every_sdk_and_stream_before_sending(
         for name, call in BLOCKED_CALLS.items():
             with pytest.raises(genai_cost.BudgetExceeded) as refusal:
                 call(clients)
-            assert (refusal.value.scope, refusal.value.key, refusal.value.period) == ("user.id", "alice", "monthly"), name
+            assert (refusal.value.scope, refusal.value.key, refusal.value.period) == ("user.id", "alice", "monthly"), (
+                name
+            )
             assert refusal.value.spend_usd == pytest.approx(2 * CALL_COST, rel=1e-9)
             assert refusal.value.limit_usd == 0.02 and not refusal.value.spend_unknown
     assert requests(mocks) == sent  # nothing was sent, so nothing was billed
