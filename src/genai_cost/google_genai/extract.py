@@ -41,6 +41,7 @@ _TOTALS = (
 )
 
 
+
 def _count(obj: Any, snake: str, camel: str) -> int:
     if isinstance(obj, dict) and snake not in obj:
         return count(obj, camel)

@@ -147,3 +147,4 @@ class _AsyncGeminiStream(AsyncStream):
             return await super().__anext__()
         finally:
             http_requests.current.reset(token)
+
