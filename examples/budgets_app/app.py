@@ -37,9 +37,7 @@ MODEL = os.environ.get("MODEL", "gpt-4o-mini")
 async def ask(question: str, x_user_id: str = Header("anonymous")) -> JSONResponse:
     try:
         with genai_cost.attributes({"user.id": x_user_id}), genai_cost.track() as usage:
-            answer = await client.chat.completions.create(
-                model=MODEL, messages=[{"role": "user", "content": question}]
-            )
+            answer = await client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": question}])
             text = answer.choices[0].message.content or ""
             stream = await client.chat.completions.create(
                 model=MODEL, messages=[{"role": "user", "content": f"Summarise in one line: {text}"}], stream=True
@@ -53,7 +51,12 @@ async def ask(question: str, x_user_id: str = Header("anonymous")) -> JSONRespon
         "X-LLM-Calls": str(usage.calls),
         "X-LLM-Unpriced-Calls": str(usage.unpriced_calls),
     }
-    body = {"answer": text, "summary": summary, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
+    body = {
+        "answer": text,
+        "summary": summary,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
     return JSONResponse(body, headers=headers)
 
 
