@@ -15,11 +15,10 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
-from collections.abc import Callable
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.trace import INVALID_SPAN
+from pricing import per_call  # the sibling benchmark's timing: best of 5 runs, CPU time
 
 from genai_cost import watch
 from genai_cost.budgets import BudgetExceeded, Guard
@@ -35,17 +34,6 @@ budgets:
   - {scope: model, key: "*", period: monthly, limit_usd: 1000, action: block}
 """
 LIMIT_US = 2.0
-
-
-def per_call(fn: Callable[[], object], calls: int, repeats: int = 5) -> float:
-    """Best-of-`repeats` CPU microseconds per call (the least disturbed run on a shared machine)."""
-    timings = []
-    for _ in range(repeats):
-        started = time.thread_time()
-        for _ in range(calls):
-            fn()
-        timings.append((time.thread_time() - started) / calls * 1e6)
-    return min(timings)
 
 
 def refused(guard: Guard, call: Call) -> None:

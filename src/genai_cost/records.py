@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 _NO_ATTRIBUTION: Mapping[str, str] = MappingProxyType({})
 
 
+def tokens_by_type(counts: Any) -> dict[str, int]:
+    """The token counts of a record or a track() block by gen_ai.token.type, as the counter labels them."""
+    return {
+        names.TOKEN_INPUT: counts.input_tokens,
+        names.TOKEN_OUTPUT: counts.output_tokens,
+        names.TOKEN_CACHE_READ: counts.cache_read_tokens,
+        names.TOKEN_CACHE_WRITE: counts.cache_write_tokens,
+        names.TOKEN_REASONING: counts.reasoning_tokens,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CallRecord:
     """One finished LLM call: who served it, what it used, what it cost, who it was for."""
@@ -46,13 +57,7 @@ class CallRecord:
     @property
     def tokens(self) -> dict[str, int]:
         """Tokens by gen_ai.token.type, as the tokens counter labels them."""
-        return {
-            names.TOKEN_INPUT: self.input_tokens,
-            names.TOKEN_OUTPUT: self.output_tokens,
-            names.TOKEN_CACHE_READ: self.cache_read_tokens,
-            names.TOKEN_CACHE_WRITE: self.cache_write_tokens,
-            names.TOKEN_REASONING: self.reasoning_tokens,
-        }
+        return tokens_by_type(self)
 
     @classmethod
     def of(cls, call: Call, attributes: Mapping[str, Any], elapsed: float) -> CallRecord:

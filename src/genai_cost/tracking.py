@@ -18,7 +18,7 @@ import threading
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
-from genai_cost import names
+from genai_cost.records import tokens_by_type
 
 if TYPE_CHECKING:
     from genai_cost.records import CallRecord
@@ -50,13 +50,7 @@ class TrackedUsage:
     @property
     def tokens(self) -> dict[str, int]:
         """Tokens by gen_ai.token.type, as the tokens counter labels them."""
-        return {
-            names.TOKEN_INPUT: self.input_tokens,
-            names.TOKEN_OUTPUT: self.output_tokens,
-            names.TOKEN_CACHE_READ: self.cache_read_tokens,
-            names.TOKEN_CACHE_WRITE: self.cache_write_tokens,
-            names.TOKEN_REASONING: self.reasoning_tokens,
-        }
+        return tokens_by_type(self)
 
     def started(self) -> None:
         with self._lock:

@@ -4,22 +4,14 @@ budget refuses calls of every SDK, streams included, before any request is sent;
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anthropic
-import openai
 import pytest
-from google import genai
-from google.genai import types
 
 import genai_cost
 from genai_cost import names
-from genai_cost.anthropic import AnthropicCostInstrumentor
-from genai_cost.google_genai import GoogleGenAICostInstrumentor
 from genai_cost.mockprovider import MockProvider
-from genai_cost.openai import OpenAICostInstrumentor
 from tests.conftest import Pipeline, set_env
 from tests.helpers import free_port
 
@@ -33,31 +25,6 @@ def budgets(tmp_path: Path, text: str) -> str:
     path = tmp_path / "budgets.yaml"
     path.write_text(text, encoding="utf-8")
     return str(path)
-
-
-@pytest.fixture
-def mocks() -> Iterator[dict[str, MockProvider]]:
-    with (
-        MockProvider(flavor="openai") as oai,
-        MockProvider(flavor="anthropic") as claude,
-        MockProvider(flavor="gemini") as gemini,
-    ):
-        yield {"openai": oai, "anthropic": claude, "gemini": gemini}
-
-
-@pytest.fixture
-def clients(pipeline: Pipeline, mocks: dict[str, MockProvider]) -> Iterator[Any]:
-    instrumentors = [OpenAICostInstrumentor(), AnthropicCostInstrumentor(), GoogleGenAICostInstrumentor()]
-    for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider)
-    found = type("Clients", (), {})()
-    found.openai = openai.OpenAI(api_key="test", base_url=mocks["openai"].base_url, max_retries=0)
-    found.aopenai = openai.AsyncOpenAI(api_key="test", base_url=mocks["openai"].base_url, max_retries=0)
-    found.anthropic = anthropic.Anthropic(api_key="test", base_url=mocks["anthropic"].root_url, max_retries=0)
-    found.genai = genai.Client(api_key="test", http_options=types.HttpOptions(base_url=mocks["gemini"].root_url))
-    yield found
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
 
 
 def requests(mocks: dict[str, MockProvider]) -> int:
@@ -83,17 +50,17 @@ BLOCKED_CALLS = {
 
 
 def test_block_refuses_every_sdk_and_stream_before_sending(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, clients: Any, mocks: dict[str, MockProvider]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, sdks: Any, mocks: dict[str, MockProvider]
 ) -> None:
     text = "budgets:\n  - {scope: user.id, key: '*', period: monthly, limit_usd: 0.02, action: block}\n"
     set_env(monkeypatch, GENAI_COST_BUDGETS_FILE=budgets(tmp_path, text))
     with genai_cost.attributes({"user.id": "alice"}):
-        clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
-        clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
+        sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
+        sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
         sent = requests(mocks)
         for name, call in BLOCKED_CALLS.items():
             with pytest.raises(genai_cost.BudgetExceeded) as refusal:
-                call(clients)
+                call(sdks)
             assert (refusal.value.scope, refusal.value.key, refusal.value.period) == ("user.id", "alice", "monthly"), (
                 name
             )
@@ -101,7 +68,7 @@ def test_block_refuses_every_sdk_and_stream_before_sending(
             assert refusal.value.limit_usd == 0.02 and not refusal.value.spend_unknown
     assert requests(mocks) == sent  # nothing was sent, so nothing was billed
     with genai_cost.attributes({"user.id": "bob"}):  # another key has its own budget
-        clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
     blocked = [span for span in pipeline.finished() if names.ERROR_TYPE in span.attributes]
     assert len(blocked) == len(BLOCKED_CALLS)
     for span in blocked:
@@ -113,26 +80,26 @@ def test_block_refuses_every_sdk_and_stream_before_sending(
 
 
 async def test_block_refuses_async_calls(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clients: Any, mocks: dict[str, MockProvider]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sdks: Any, mocks: dict[str, MockProvider]
 ) -> None:
     text = "budgets:\n  - {scope: model, key: gpt-4o-mini, period: daily, limit_usd: 0.01, action: block}\n"
     set_env(monkeypatch, GENAI_COST_BUDGETS_FILE=budgets(tmp_path, text))
-    await clients.aopenai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
+    await sdks.aopenai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
     sent = requests(mocks)
     with pytest.raises(genai_cost.BudgetExceeded):
-        await clients.aopenai.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)
-    await clients.aopenai.chat.completions.create(model="gpt-4.1-nano", messages=USER)  # another model
+        await sdks.aopenai.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)
+    await sdks.aopenai.chat.completions.create(model="gpt-4.1-nano", messages=USER)  # another model
     assert requests(mocks) == sent + 1
 
 
 def test_warn_lets_calls_go_with_a_span_event_and_one_log_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, clients: Any, caplog: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, sdks: Any, caplog: Any
 ) -> None:
     text = "budgets:\n  - {scope: service, period: daily, limit_usd: 0.01, action: warn}\n"
     set_env(monkeypatch, GENAI_COST_BUDGETS_FILE=budgets(tmp_path, text))
     with caplog.at_level(logging.WARNING, logger="genai_cost"):
         for _ in range(4):
-            clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
+            sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
     spans = pipeline.finished()
     assert [len(span.events) for span in spans] == [0, 1, 1, 1]
     event = spans[1].events[0]
@@ -148,14 +115,14 @@ def test_warn_lets_calls_go_with_a_span_event_and_one_log_line(
 
 
 def test_a_broken_budgets_file_is_one_error_and_no_enforcement(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, clients: Any, caplog: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, sdks: Any, caplog: Any
 ) -> None:
     text = "budgets:\n  - scope: user.id\n    period: weekly\n    limit_usd: 0.00001\n    action: block\n"
     path = budgets(tmp_path, text)
     set_env(monkeypatch, GENAI_COST_BUDGETS_FILE=path)
     with caplog.at_level(logging.WARNING, logger="genai_cost"), genai_cost.attributes({"user.id": "alice"}):
         for _ in range(2):
-            clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
+            sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER, extra_body=CHAT_USAGE)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert f"{path}:3: period: expected daily or monthly, got 'weekly'" in errors[0].getMessage()
@@ -164,7 +131,7 @@ def test_a_broken_budgets_file_is_one_error_and_no_enforcement(
 
 @pytest.mark.parametrize("mode", ["open", "closed"])
 def test_prometheus_unreadable_fails_open_unless_told_otherwise(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, clients: Any, mode: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline, sdks: Any, mode: str
 ) -> None:
     text = "budgets:\n  - {scope: global, period: monthly, limit_usd: 100, action: block}\n"
     set_env(
@@ -174,7 +141,7 @@ def test_prometheus_unreadable_fails_open_unless_told_otherwise(
         GENAI_COST_BUDGETS_UNREADABLE=mode,
     )
     try:  # starts the guard, whose first read may already have failed
-        clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
     except genai_cost.BudgetExceeded:
         assert mode == "closed"
     guard = next(iter(_telemetries(pipeline))).guard
@@ -183,10 +150,10 @@ def test_prometheus_unreadable_fails_open_unless_told_otherwise(
     gauge = [value for _, value in pipeline.metrics()["genai_cost.budget.prometheus.up"]]
     assert gauge == [0]
     if mode == "open":
-        clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
     else:
         with pytest.raises(genai_cost.BudgetExceeded) as refusal:
-            clients.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
+            sdks.openai.chat.completions.create(model="gpt-4o-mini", messages=USER)
         assert refusal.value.spend_unknown and "cannot be read" in str(refusal.value)
     guard.reader.stop()
 

@@ -9,19 +9,13 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import anthropic
 import openai
 import pytest
-from google import genai
 from google.genai import types
 from opentelemetry.sdk.trace import ReadableSpan
 
 import genai_cost
 from genai_cost import names
-from genai_cost.anthropic import AnthropicCostInstrumentor
-from genai_cost.google_genai import GoogleGenAICostInstrumentor
-from genai_cost.mockprovider import MockProvider
-from genai_cost.openai import OpenAICostInstrumentor
 from tests.conftest import Pipeline
 
 USER = [{"role": "user", "content": "What is 10 + 5?"}]
@@ -50,35 +44,6 @@ SPAN_TOKENS = {
 
 def mock_body(usage: dict[str, Any]) -> dict[str, Any]:
     return {"mock": {"usage": usage}}
-
-
-@pytest.fixture
-def mocks() -> Iterator[dict[str, MockProvider]]:
-    with (
-        MockProvider(flavor="openai") as oai,
-        MockProvider(flavor="anthropic") as claude,
-        MockProvider(flavor="gemini") as gemini,
-    ):
-        yield {"openai": oai, "anthropic": claude, "gemini": gemini}
-
-
-@pytest.fixture
-def sdks(pipeline: Pipeline, mocks: dict[str, MockProvider], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from tests.conftest import set_env
-
-    set_env(monkeypatch, GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mocks['openai'].port}=openai")
-    instrumentors = [OpenAICostInstrumentor(), AnthropicCostInstrumentor(), GoogleGenAICostInstrumentor()]
-    for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider)
-    clients = type("Clients", (), {})()
-    clients.openai = openai.OpenAI(api_key="test", base_url=mocks["openai"].base_url, max_retries=0)
-    clients.aopenai = openai.AsyncOpenAI(api_key="test", base_url=mocks["openai"].base_url, max_retries=0)
-    clients.anthropic = anthropic.Anthropic(api_key="test", base_url=mocks["anthropic"].root_url, max_retries=0)
-    clients.genai = genai.Client(api_key="test", http_options=types.HttpOptions(base_url=mocks["gemini"].root_url))
-    clients.mocks = mocks
-    yield clients
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
 
 
 @pytest.fixture
