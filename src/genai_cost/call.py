@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -24,6 +24,7 @@ from genai_cost.pricing import price_outcome
 
 if TYPE_CHECKING:
     from genai_cost.handler import Telemetry
+    from genai_cost.watch import Watch
 
 logger = logging.getLogger("genai_cost")
 
@@ -33,7 +34,7 @@ class Call:
 
     __slots__ = (
         "telemetry", "span", "operation", "endpoint", "request_model", "labels", "captures_content",
-        "started", "done", "_token",
+        "started", "done", "_token", "attribution", "watch",
     )  # fmt: skip
 
     def __init__(
@@ -45,6 +46,7 @@ class Call:
         request_model: str,
         labels: tuple[str, ...] = (),
         captures_content: bool = False,
+        attribution: Mapping[str, str] | None = None,
     ):
         self.telemetry = telemetry
         self.span = span
@@ -57,6 +59,8 @@ class Call:
         self.started = time.perf_counter()
         self.done = False
         self._token: object | None = None
+        self.attribution = attribution  # who spent it, resolved once at the start
+        self.watch: Watch | None = None  # what the app asked to see of this call (watch.py), if anything
 
     def activate(self) -> None:
         """Make the span current while the SDK sends the request (HTTP spans nest under it)."""
@@ -105,6 +109,8 @@ class Call:
         self.telemetry.instruments.record(
             elapsed, tokens, self.operation, self.endpoint, self.request_model, response_model
         )
+        if self.watch is not None:
+            self.watch.ended(self, attributes, elapsed)
         span = self.span
         span.set_attributes(attributes)
         span.end()
@@ -129,6 +135,8 @@ class Call:
             elapsed, tokens, self.operation, self.endpoint, self.request_model, response_model, error_type
         )
         attributes[names.ERROR_TYPE] = error_type
+        if self.watch is not None:
+            self.watch.ended(self, attributes, elapsed)
         span = self.span
         span.set_attributes(attributes)
         span.set_status(Status(StatusCode.ERROR, type(error).__name__))
