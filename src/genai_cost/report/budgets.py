@@ -104,7 +104,7 @@ def _budgets(
 ) -> list[dict[str, Any]]:
     at = min(now, month_end)
     found = [(period, series) for period in ("monthly", "daily")
-             for series in client.instant(f"genai_cost:budget_usd:{period}", now)]  # fmt: skip
+             for series in client.instant(f"genai_cost:budget_usd:{period}")]  # fmt: skip
     if not found:
         notes.append("no budgets: the rules of prometheus/budgets.yml are not loaded in this Prometheus")
         return []

@@ -73,8 +73,10 @@ class PromClient:
             raise PrometheusError(f"{self.url}: {payload.get('errorType')}: {payload.get('error')}")
         return payload["data"]
 
-    def instant(self, query: str, at: float) -> list[Series]:
-        return self._call("query", [("query", query), ("time", f"{at:.3f}")])["result"]
+    def instant(self, query: str, at: float | None = None) -> list[Series]:
+        """The query at `at` (epoch seconds), or at the server's now."""
+        params = [("query", query)] + ([("time", f"{at:.3f}")] if at is not None else [])
+        return self._call("query", params)["result"]
 
     def range(self, query: str, start: float, end: float, step: float) -> list[Series]:
         params = [("query", query), ("start", f"{start:.3f}"), ("end", f"{end:.3f}"), ("step", f"{step:g}")]
