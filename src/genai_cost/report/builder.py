@@ -106,7 +106,7 @@ def grown(
 ) -> tuple[dict[Counter, list[dict[GroupKey, float]]], int]:
     """Per counter, per day segment: growth per group key; and how many series were walked raw."""
     increases = Increases(client, period.segments(), by, _matchers(filters), lookback)
-    values = {counter: increases.of(counter) for counter in counters}
+    values = increases.compute(counters)
     return values, increases.raw_series
 
 

@@ -2,17 +2,20 @@
 
 PromQL's increase() extrapolates to the window's edges, so it is not the spend. Here a series'
 growth over a segment (a, b] is its last sample at or before b minus its last sample at or before a,
-computed inside Prometheus and summed per group in one query per run of equal segments:
+computed inside Prometheus and summed per group in one range query per run of equal segments:
 
-    sum by (G) (
-        (last_over_time(c[w+L]) - (last_over_time(c[L] offset w) or last_over_time(c[w+L]) * 0))
-      unless resets(c[w+L]) > 0)
+    sum by (G) (last_over_time(c[w+L]) - (last_over_time(c[L] offset w) or last_over_time(c[w+L]) * 0))
 
-A series with no sample in the lookback L before a segment started inside it, from zero (its
-first sample is all its growth, as the recording rules count it). The few series that `resets()`
-says restarted (a process restarting under the same labels) are fetched as raw samples and walked
-in Python: growth between samples, and after a drop the new value. Both parts are exact to the
-samples Prometheus holds; nothing depends on the query step.
+A series with no sample in the lookback L before a segment started inside it, from zero (its first
+sample is all its growth, as the recording rules count it).
+
+A process that restarted inside a segment (one query finds the job and instance of every counter
+that dropped) is fetched sample by sample, one query per such day for all counters, and its series
+are walked in Python; their walked growth replaces what the fast query counted for them: growth between samples,
+and after a restart the new value. A restart is placed between the two samples where a tokens series
+of the process dropped, so a series of the same process that happens not to drop (it had fewer calls
+before the restart than in its first scrape after) is still counted from zero after it. Only the
+restarted processes' samples of those days are fetched. Nothing depends on the query step.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from genai_cost.report.client import PromClient
 
 GroupKey = tuple[str, ...]
 LOOKBACK = 3600  # seconds: as the recording rules, a series unseen for an hour starts again from zero
+WITNESS = "gen_ai_client_tokens_total"  # every call adds input tokens: its drops date a process restart
+PROCESS = ("job", "instance")
+Marker = tuple[float, float]  # a restart happened after the first time and before the second
 
 
 @dataclass(frozen=True)
@@ -41,13 +47,13 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _runs(segments: Sequence[tuple[float, float]]) -> list[list[int]]:
+def _runs(segments: Sequence[tuple[int, int]]) -> list[list[int]]:
     """Indexes of consecutive segments of equal length: each run is one range query."""
     runs: list[list[int]] = []
     for index, (start, end) in enumerate(segments):
         if runs:
             first = segments[runs[-1][0]]
-            if round(end - start) == round(first[1] - first[0]) and start == segments[runs[-1][-1]][1]:
+            if end - start == first[1] - first[0] and start == segments[runs[-1][-1]][1]:
                 runs[-1].append(index)
                 continue
         runs.append([index])
@@ -58,10 +64,20 @@ def _fast_query(sel: str, by: Sequence[str], window: int, lookback: int) -> str:
     whole, back = f"{window + lookback}s", f"{lookback}s"
     return (
         f"sum by ({', '.join(by)}) ("
-        f"(last_over_time({sel}[{whole}]) - (last_over_time({sel}[{back}] offset {window}s)"
+        f"last_over_time({sel}[{whole}]) - (last_over_time({sel}[{back}] offset {window}s)"
         f" or last_over_time({sel}[{whole}]) * 0))"
-        f" unless resets({sel}[{whole}]) > 0)"
     )
+
+
+def _restarts_query(sels: Sequence[str], window: int, lookback: int) -> str:
+    """The processes (job, instance) with a drop in any of these counters, per segment."""
+    whole = f"{window + lookback}s"
+    drops = " or ".join(f"resets({sel}[{whole}]) > 0" for sel in sels)
+    return f"count by ({', '.join(PROCESS)}) ({drops})"
+
+
+def _process(labels: dict[str, str]) -> tuple[str, ...]:
+    return tuple(labels.get(name, "") for name in PROCESS)
 
 
 class Increases:
@@ -80,83 +96,126 @@ class Increases:
         self.by = list(by)
         self.matchers = list(matchers)
         self.lookback = lookback
-        self.raw_series = 0  # series fetched sample by sample (restarted within a segment)
+        self.raw_series = 0  # series walked sample by sample (their process restarted within a segment)
 
     def _key(self, labels: dict[str, str], counter: Counter) -> GroupKey:
         key = tuple(labels.get(name, "") for name in self.by)
         return (*key, labels.get(counter.split, "")) if counter.split else key
 
     def of(self, counter: Counter) -> list[dict[GroupKey, float]]:
-        """Per segment: group key -> growth of the counter in that segment."""
-        by = [*self.by, counter.split] if counter.split else self.by
-        sel = selector(counter.name, self.matchers)
-        out: list[dict[GroupKey, float]] = [defaultdict(float) for _ in self.segments]
-        calls = []
-        for run in _runs(self.segments):
+        return self.compute([counter])[counter]
+
+    def compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
+        """Per counter, per segment: group key -> growth of the counter in that segment."""
+        out = {c: [defaultdict(float) for _ in self.segments] for c in counters}
+        names = list(dict.fromkeys([*(c.name for c in counters), WITNESS]))
+        calls, runs = [], _runs(self.segments)
+        for run in runs:
             window = self.segments[run[0]][1] - self.segments[run[0]][0]
             first_end, last_end = self.segments[run[0]][1], self.segments[run[-1]][1]
-            for query in (_fast_query(sel, by, window, self.lookback),
-                          f"resets({sel}[{window + self.lookback}s]) > 0"):  # fmt: skip
+            for counter in counters:
+                by = [*self.by, counter.split] if counter.split else self.by
+                query = _fast_query(selector(counter.name, self.matchers), by, window, self.lookback)
                 calls.append((self.client.range, query, first_end, last_end, window))
-        results = self.client.many(calls)
-        restarted: dict[int, list[dict[str, str]]] = defaultdict(list)
-        for run, fast, resets in zip(_runs(self.segments), results[::2], results[1::2], strict=True):
+            query = _restarts_query([selector(n, self.matchers) for n in names], window, self.lookback)
+            calls.append((self.client.range, query, first_end, last_end, window))
+        results = iter(self.client.many(calls))
+        processes: dict[int, set[tuple[str, ...]]] = defaultdict(set)
+        for run in runs:
             index_of = {self.segments[i][1]: i for i in run}
-            for series in fast:
-                for at, value in series["values"]:
-                    out[index_of[round(float(at))]][self._key(series["metric"], counter)] += float(value)
-            for series in resets:
+            for counter in counters:
+                for series in next(results):
+                    for at, value in series["values"]:
+                        out[counter][index_of[round(float(at))]][self._key(series["metric"], counter)] += float(value)
+            for series in next(results):
                 for at, _ in series["values"]:
-                    restarted[index_of[round(float(at))]].append(series["metric"])
-        self._add_restarted(counter, restarted, out)
-        return [dict(segment) for segment in out]
+                    processes[index_of[round(float(at))]].add(_process(series["metric"]))
+        self._walk_restarted(counters, names, processes, out)
+        return {c: [dict(segment) for segment in out[c]] for c in counters}
 
-    def _add_restarted(
-        self, counter: Counter, restarted: dict[int, list[dict[str, str]]], out: list[dict[GroupKey, float]]
+    def _raw_call(self, names: Sequence[str], index: int, processes: set[tuple[str, ...]]) -> tuple[object, ...]:
+        """One query for the raw samples of these counters and processes over a segment and its lookback."""
+        start, end = self.segments[index]
+        matchers = [f"__name__=~{quote('|'.join(names))}", *self.matchers]
+        for position, label in enumerate(PROCESS):
+            values = sorted({p[position] for p in processes})
+            matchers.append(f"{label}=~{quote('|'.join(_regex_escape(v) for v in values))}")
+        return (self.client.instant, "{" + ",".join(matchers) + f"}}[{end - start + self.lookback}s]", end)
+
+    def _walk_restarted(
+        self,
+        counters: Sequence[Counter],
+        names: Sequence[str],
+        processes: dict[int, set[tuple[str, ...]]],
+        out: dict[Counter, list[defaultdict[GroupKey, float]]],
     ) -> None:
-        calls, wanted = [], []
-        for index, label_sets in sorted(restarted.items()):
-            start, end = self.segments[index]
-            for query in _raw_queries(counter.name, label_sets, end - start + self.lookback):
-                calls.append((self.client.instant, query, end))
-                wanted.append((index, {_identity(labels) for labels in label_sets}))
-        for (index, identities), result in zip(wanted, self.client.many(calls), strict=True):
+        """Replace the restarted processes' share of the fast sums by their walked growth."""
+        indexes = sorted(processes)
+        fetched = self.client.many([self._raw_call(names, i, processes[i]) for i in indexes])
+        by_name = {c.name: c for c in counters}
+        for index, found in zip(indexes, fetched, strict=True):
             start = self.segments[index][0]
-            for series in result:
-                labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
-                if _identity(labels) not in identities:
-                    continue  # fetched along with a restarted one, already counted by the fast query
+            mine = [s for s in found if _process(s["metric"]) in processes[index]]
+            markers: dict[tuple[str, ...], list[Marker]] = defaultdict(list)
+            for series in mine:
+                if series["metric"]["__name__"] == WITNESS:
+                    markers[_process(series["metric"])].extend(drops(series["values"]))
+            for series in mine:
+                counter = by_name.get(series["metric"]["__name__"])
+                if counter is None:
+                    continue
                 self.raw_series += 1
-                out[index][self._key(labels, counter)] += walk(series["values"], start)
+                labels, values = series["metric"], series["values"]
+                restarts = merge(markers[_process(labels)])
+                out[counter][index][self._key(labels, counter)] += walk(values, start, restarts) - plain(values, start)
 
 
-def _identity(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
-    return frozenset((k, v) for k, v in labels.items() if k != "__name__")
+def plain(values: Sequence[Sequence[object]], start: float) -> float:
+    """What the fast query counted for a series: its last sample minus its last one at or before start."""
+    if not values:
+        return 0.0
+    before = [float(v) for t, v in values if float(t) <= start]  # type: ignore[arg-type]
+    return float(values[-1][1]) - (before[-1] if before else 0.0)  # type: ignore[arg-type]
 
 
-def _raw_queries(name: str, label_sets: list[dict[str, str]], seconds: int) -> list[str]:
-    """Range-vector selectors that fetch these series: one per process (job and instance), not per series."""
-    processes: dict[tuple[tuple[str, str], ...], None] = {}
-    for labels in label_sets:
-        keys = [k for k in ("job", "instance") if k in labels] or sorted(labels)
-        processes[tuple((k, labels[k]) for k in keys)] = None
-    return [selector(name, [f"{k}={quote(v)}" for k, v in process]) + f"[{seconds}s]" for process in processes]
+def _regex_escape(value: str) -> str:
+    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in value)
 
 
-def walk(values: Sequence[Sequence[object]], start: float) -> float:
-    """Growth of one counter after `start` from its raw samples: deltas, and after a drop its new value."""
-    previous: float | None = None
-    grown = 0.0
-    for at, text in values:
-        value = float(text)  # type: ignore[arg-type]
-        if float(at) <= start:  # type: ignore[arg-type]
-            previous = value
-            continue
-        if previous is None or value < previous:
-            grown += value
+def drops(values: Sequence[Sequence[object]]) -> list[Marker]:
+    """(time before, time after) of each drop between consecutive samples."""
+    found = []
+    for (t1, v1), (t2, v2) in zip(values, values[1:], strict=False):
+        if float(v2) < float(v1):  # type: ignore[arg-type]
+            found.append((float(t1), float(t2)))  # type: ignore[arg-type]
+    return found
+
+
+def merge(markers: list[Marker]) -> list[Marker]:
+    """One marker per restart: overlapping intervals narrowed to their intersection."""
+    merged: list[Marker] = []
+    for a, b in sorted(markers):
+        if merged and a < merged[-1][1]:
+            merged[-1] = (max(a, merged[-1][0]), min(b, merged[-1][1]))
         else:
-            grown += value - previous
-        previous = value
+            merged.append((a, b))
+    return merged
+
+
+def walk(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Marker] = ()) -> float:
+    """Growth of one counter after `start` from its raw samples: deltas, and after a drop or a
+    restart of its process (a marker between two of its samples) the new value."""
+    previous: tuple[float, float] | None = None
+    grown = 0.0
+    for at_text, text in values:
+        at, value = float(at_text), float(text)  # type: ignore[arg-type]
+        if previous is not None and any(previous[0] <= a and b <= at for a, b in restarts):
+            previous = None  # the process restarted between the two samples
+        if at <= start:
+            previous = (at, value)
+            continue
+        grown += value if previous is None or value < previous[1] else value - previous[1]
+        previous = (at, value)
     return grown
 
 
