@@ -45,13 +45,14 @@ class Period:
         return list(zip(bounds, bounds[1:], strict=False))
 
     def previous(self) -> Period:
-        """The period to compare with: the previous calendar month (as far into it as this period
-        reaches into its own month, for a month to date), else the same length just before."""
+        """The period to compare with: the whole previous calendar month (for a month to date, as far
+        into it as this period reaches into its own month), else the same length just before."""
         if self.kind == "month":
             first = datetime.fromtimestamp(self.start, UTC)
             before = (first - timedelta(days=1)).replace(day=1)
             start = before.timestamp()
-            end = min(start + self.seconds, self.start)
+            whole = self.end >= _add_month(first).timestamp()
+            end = self.start if whole else min(start + self.seconds, self.start)
             return Period(start, end, before.strftime("%Y-%m"), "month")
         return Period(self.start - self.seconds, self.start, f"before {self.label}", self.kind)
 
