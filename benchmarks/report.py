@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genai_cost.report import builder, formats, periods  # noqa: E402
-from genai_cost.report.client import PromClient  # noqa: E402
 from tests.helpers import fleet  # noqa: E402
 from tests.helpers.backfill import backfill_file  # noqa: E402
 from tests.helpers.stack import PrometheusServer  # noqa: E402
+
+from genai_cost.report import builder, formats, periods  # noqa: E402
+from genai_cost.report.client import PromClient  # noqa: E402
 
 START = calendar.timegm((2026, 10, 1, 0, 0, 0))
 
@@ -70,11 +71,16 @@ def main() -> None:
             times.append(time.perf_counter() - began)
         series = client.instant("count({__name__=~'gen_ai_client_.*'})", period.end)[0]["value"][1]
     restarts = sum(len(i.restarts) for i in fl.instances)
-    print(f"fleet: {len(fl.instances)} processes, {fl.spec.models} models, {fl.spec.tenants} tenants, "
-          f"{restarts} restarts; {series} gen_ai_client series; {samples:,} samples, one every {args.interval} s")  # fmt: skip
-    print(f"report --month 2026-10 --by provider,model: median {statistics.median(times):.2f} s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in times)}); {client.queries} queries, "
-          f"{report.raw_series} series walked after restarts, {len(report.groups)} groups, total ${report.total.cost_usd:,.2f}")  # fmt: skip
+    print(
+        f"fleet: {len(fl.instances)} processes, {fl.spec.models} models, {fl.spec.tenants} tenants, "
+        f"{restarts} restarts; {series} gen_ai_client series; {samples:,} samples, one every {args.interval} s"
+    )
+    print(
+        f"report --month 2026-10 --by provider,model: median {statistics.median(times):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in times)}); {client.queries} queries, "
+        f"{report.raw_series} series walked after restarts, {len(report.groups)} groups, "
+        f"total ${report.total.cost_usd:,.2f}"
+    )
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
 
 

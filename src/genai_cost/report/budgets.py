@@ -9,6 +9,7 @@ budget's scope label (a daily budget against the last 24 hours, as the alerts co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from genai_cost.report import figures as fig
@@ -29,62 +30,57 @@ SCOPE_LABELS = {
 THRESHOLDS = ((1.0, "exceeded"), (0.8, "80%"), (0.5, "50%"))
 
 
-def _spend(
-    client: PromClient, period: Period, label: str | None, filters: Mapping[str, str], lookback: int
-) -> dict[GroupKey, float]:
-    from genai_cost.report.builder import grown
+@dataclass(frozen=True)
+class Spend:
+    """Exact cost per group over any period, with the report's filters and lookback."""
 
-    values, _ = grown(client, period, [label] if label else [], filters, [fig.COST], lookback)
-    return series_total(values[fig.COST])
+    client: PromClient
+    filters: Mapping[str, str]
+    lookback: int
+
+    def by(self, period: Period, labels: Sequence[str]) -> dict[GroupKey, float]:
+        from genai_cost.report.builder import grown
+
+        values, _ = grown(self.client, period, list(labels), self.filters, [fig.COST], self.lookback)
+        return series_total(values[fig.COST])
 
 
 def evaluate(
-    client: PromClient,
+    spend: Spend,
     period: Period,
     by: Sequence[str],
-    filters: Mapping[str, str],
     groups: Sequence[Group],
     total: fig.Figures,
-    lookback: int,
     now: float,
     notes: list[str],
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     month_start, month_end = period.month_bounds()
-    forecast = _forecast(client, period, by, filters, groups, total, lookback, now, month_start, month_end)
-    return forecast, _budgets(client, month_start, month_end, lookback, now, notes)
+    forecast = _forecast(spend, period, by, groups, total, now, (month_start, month_end))
+    budgets = _budgets(Spend(spend.client, {}, spend.lookback), month_start, month_end, now, notes)
+    return forecast, budgets
 
 
 def _forecast(
-    client: PromClient,
+    spend: Spend,
     period: Period,
     by: Sequence[str],
-    filters: Mapping[str, str],
     groups: Sequence[Group],
     total: fig.Figures,
-    lookback: int,
     now: float,
-    month_start: float,
-    month_end: float,
+    month: tuple[float, float],
 ) -> dict[str, Any]:
+    month_start, month_end = month
     label = iso(month_start)[:7]
     to_date_period = Period(month_start, min(month_end, now), label, "month")
     same = round(period.start) == round(month_start) and round(period.end) == round(to_date_period.end)
     if same:
-        mtd_total, mtd = total.cost_usd, {tuple(g.labels.get(n, "") for n in by): g.figures.cost_usd for g in groups}
+        mtd = {tuple(g.labels.get(n, "") for n in by): g.figures.cost_usd for g in groups}
+        mtd_total = total.cost_usd
     else:
-        from genai_cost.report.builder import grown
-
-        values, _ = grown(client, to_date_period, by, filters, [fig.COST], lookback)
-        mtd = series_total(values[fig.COST])
+        mtd = spend.by(to_date_period, by)
         mtd_total = sum(mtd.values())
     remaining = max(0.0, month_end - now)
-    if remaining:
-        from genai_cost.report.builder import grown
-
-        values, _ = grown(client, Period(now - DAY, now, "last 24h", "last"), by, filters, [fig.COST], lookback)
-        last_day = series_total(values[fig.COST])
-    else:
-        last_day = {}
+    last_day = spend.by(Period(now - DAY, now, "last 24h", "last"), by) if remaining else {}
     per_key = {key: mtd.get(key, 0.0) + last_day.get(key, 0.0) / DAY * remaining for key in {*mtd, *last_day}}
     for group in groups:
         group.forecast_usd = per_key.get(tuple(group.labels.get(n, "") for n in by), 0.0)
@@ -99,16 +95,14 @@ def _forecast(
     }
 
 
-def _budgets(
-    client: PromClient, month_start: float, month_end: float, lookback: int, now: float, notes: list[str]
-) -> list[dict[str, Any]]:
+def _budgets(spend: Spend, month_start: float, month_end: float, now: float, notes: list[str]) -> list[dict[str, Any]]:
     at = min(now, month_end)
     found = [(period, series) for period in ("monthly", "daily")
-             for series in client.instant(f"genai_cost:budget_usd:{period}")]  # fmt: skip
+             for series in spend.client.instant(f"genai_cost:budget_usd:{period}")]  # fmt: skip
     if not found:
         notes.append("no budgets: the rules of prometheus/budgets.yml are not loaded in this Prometheus")
         return []
-    spent: dict[tuple[str, str | None], dict[GroupKey, float]] = {}
+    spent: dict[tuple[str, str | None], dict[GroupKey, float]] = {}  # (window, scope label) -> spend
     month = Period(month_start, at, iso(month_start)[:7], "month")
     last_day = Period(at - DAY, at, "last 24h", "last")
     out = []
@@ -118,11 +112,11 @@ def _budgets(
         if scope not in SCOPE_LABELS:
             continue
         label = SCOPE_LABELS[scope]
-        window = month if kind == "monthly" else last_day
-        if (kind, label) not in spent:
-            spent[(kind, label)] = _spend(client, window, label, {}, lookback)
+        window, name = (month, "month") if kind == "monthly" else (last_day, "24h")
+        if (name, label) not in spent:
+            spent[(name, label)] = spend.by(window, [label] if label else [])
         key = () if label is None else (labels.get("budget_key", ""),)
-        usd = spent[(kind, label)].get(key, 0.0)
+        usd = spent[(name, label)].get(key, 0.0)
         budget = float(series["value"][1])
         entry: dict[str, Any] = {
             "period": kind,
@@ -136,9 +130,9 @@ def _budgets(
             "window": f"{iso(window.start)} .. {iso(window.end)}",
         }
         if kind == "monthly":
-            if (kind, label, "24h") not in spent:
-                spent[(kind, label, "24h")] = _spend(client, last_day, label, {}, lookback)  # type: ignore[index]
-            rate = spent[(kind, label, "24h")].get(key, 0.0) / DAY  # type: ignore[index]
+            if ("24h", label) not in spent:
+                spent[("24h", label)] = spend.by(last_day, [label] if label else [])
+            rate = spent[("24h", label)].get(key, 0.0) / DAY
             entry["forecast_usd"] = usd + rate * max(0.0, month_end - now)
             entry["forecast_over"] = entry["forecast_usd"] > budget
         out.append(entry)

@@ -143,7 +143,8 @@ def build(
     total = fig.total_of(totals.values(), calls_available)
     shown, rest = (groups[:top], groups[top:]) if top else (groups, [])
     notes = _notes(client, period, by, filters, calls_available)
-    forecast, budgets = budget_status.evaluate(client, period, by, filters, groups, total, lookback, now, notes)
+    spend = budget_status.Spend(client, filters, lookback)
+    forecast, budgets = budget_status.evaluate(spend, period, by, groups, total, now, notes)
     report = Report(
         period, previous, by, dict(filters), total, sum(prev_cost.values()), shown,
         fig.total_of((g.figures for g in rest), calls_available) if rest else None,
