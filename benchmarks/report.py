@@ -69,11 +69,11 @@ def main() -> None:
             report = builder.build(client, period, ["gen_ai_provider_name", "gen_ai_request_model"], {})
             formats.table(report)
             times.append(time.perf_counter() - began)
-        series = client.instant("count({__name__=~'gen_ai_client_.*'})", period.end)[0]["value"][1]
+        series = client.instant("count(last_over_time(gen_ai_client_tokens_total[31d]))", period.end)[0]["value"][1]
     restarts = sum(len(i.restarts) for i in fl.instances)
     print(
         f"fleet: {len(fl.instances)} processes, {fl.spec.models} models, {fl.spec.tenants} tenants, "
-        f"{restarts} restarts; {series} gen_ai_client series; {samples:,} samples, one every {args.interval} s"
+        f"{restarts} restarts; {series} token series; {samples:,} samples, one every {args.interval} s"
     )
     print(
         f"report --month 2026-10 --by provider,model: median {statistics.median(times):.2f} s "

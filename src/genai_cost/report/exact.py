@@ -9,10 +9,11 @@ computed inside Prometheus and summed per group in one range query per run of eq
 A series with no sample in the lookback L before a segment started inside it, from zero (its first
 sample is all its growth, as the recording rules count it).
 
-A process that restarted inside a segment (one query finds the job and instance of every counter
-that dropped) is fetched sample by sample, one query per such day for all counters, and its series
-are walked in Python; their walked growth replaces what the fast query counted for them: growth between samples,
-and after a restart the new value. A restart is placed between the two samples where a tokens series
+A process that restarted inside a segment (one query finds the job and instance of every process
+whose input-tokens or call-count series dropped: every call adds to them) is fetched sample by
+sample, one query per such day for all counters, and its series are walked in Python; their walked
+growth replaces what the fast query counted for them: growth between samples, and after a restart
+the new value. A restart is placed between the two samples where a tokens series
 of the process dropped, so a series of the same process that happens not to drop (it had fewer calls
 before the restart than in its first scrape after) is still counted from zero after it. Only the
 restarted processes' samples of those days are fetched. Nothing depends on the query step.
@@ -20,6 +21,7 @@ restarted processes' samples of those days are fetched. Nothing depends on the q
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +31,9 @@ from genai_cost.report.client import PromClient
 GroupKey = tuple[str, ...]
 LOOKBACK = 3600  # seconds: as the recording rules, a series unseen for an hour starts again from zero
 WITNESS = "gen_ai_client_tokens_total"  # every call adds input tokens: its drops date a process restart
+# Series whose drops say a process restarted: its input tokens (every call with usage adds to them) and
+# its calls (every call, failed ones too). Reading these is far cheaper than every counter.
+DETECTORS = (f'{WITNESS}{{gen_ai_token_type="input"}}', "gen_ai_client_operation_duration_seconds_count")
 PROCESS = ("job", "instance")
 Marker = tuple[float, float]  # a restart happened after the first time and before the second
 
@@ -117,7 +122,7 @@ class Increases:
                 by = [*self.by, counter.split] if counter.split else self.by
                 query = _fast_query(selector(counter.name, self.matchers), by, window, self.lookback)
                 calls.append((self.client.range, query, first_end, last_end, window))
-            query = _restarts_query([selector(n, self.matchers) for n in names], window, self.lookback)
+            query = _restarts_query(DETECTORS, window, self.lookback)
             calls.append((self.client.range, query, first_end, last_end, window))
         results = iter(self.client.many(calls))
         processes: dict[int, set[tuple[str, ...]]] = defaultdict(set)
@@ -156,26 +161,20 @@ class Increases:
         for index, found in zip(indexes, fetched, strict=True):
             start = self.segments[index][0]
             mine = [s for s in found if _process(s["metric"]) in processes[index]]
-            markers: dict[tuple[str, ...], list[Marker]] = defaultdict(list)
+            found_drops: dict[tuple[str, ...], list[Marker]] = defaultdict(list)
             for series in mine:
-                if series["metric"]["__name__"] == WITNESS:
-                    markers[_process(series["metric"])].extend(drops(series["values"]))
+                labels = series["metric"]
+                if labels["__name__"] == WITNESS and labels.get("gen_ai_token_type") == "input":
+                    found_drops[_process(labels)].extend(drops(series["values"]))
+            markers = {process: merge(found) for process, found in found_drops.items()}
             for series in mine:
                 counter = by_name.get(series["metric"]["__name__"])
                 if counter is None:
                     continue
                 self.raw_series += 1
                 labels, values = series["metric"], series["values"]
-                restarts = merge(markers[_process(labels)])
-                out[counter][index][self._key(labels, counter)] += walk(values, start, restarts) - plain(values, start)
-
-
-def plain(values: Sequence[Sequence[object]], start: float) -> float:
-    """What the fast query counted for a series: its last sample minus its last one at or before start."""
-    if not values:
-        return 0.0
-    before = [float(v) for t, v in values if float(t) <= start]  # type: ignore[arg-type]
-    return float(values[-1][1]) - (before[-1] if before else 0.0)  # type: ignore[arg-type]
+                grown, counted = walk(values, start, markers.get(_process(labels), []))
+                out[counter][index][self._key(labels, counter)] += grown - counted
 
 
 def _regex_escape(value: str) -> str:
@@ -202,21 +201,29 @@ def merge(markers: list[Marker]) -> list[Marker]:
     return merged
 
 
-def walk(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Marker] = ()) -> float:
-    """Growth of one counter after `start` from its raw samples: deltas, and after a drop or a
-    restart of its process (a marker between two of its samples) the new value."""
-    previous: tuple[float, float] | None = None
+def walk(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Marker] = ()) -> tuple[float, float]:
+    """Growth of one counter after `start` from its raw samples: deltas, and after a drop or a restart
+    of its process (a marker between two of its samples) the new value. Also what the fast query
+    counted for it: its last sample minus its last one at or before `start`."""
+    previous_at, previous = -math.inf, None
+    base = 0.0  # the last sample at or before start
     grown = 0.0
+    following = 0  # index of the first restart that starts at or after the previous sample
     for at_text, text in values:
         at, value = float(at_text), float(text)  # type: ignore[arg-type]
-        if previous is not None and any(previous[0] <= a and b <= at for a, b in restarts):
+        while following < len(restarts) and restarts[following][0] < previous_at:
+            following += 1
+        if following < len(restarts) and restarts[following][1] <= at and previous is not None:
             previous = None  # the process restarted between the two samples
         if at <= start:
-            previous = (at, value)
-            continue
-        grown += value if previous is None or value < previous[1] else value - previous[1]
-        previous = (at, value)
-    return grown
+            base = value
+        elif previous is None or value < previous:
+            grown += value
+        else:
+            grown += value - previous
+        previous_at, previous = at, value
+    last = float(values[-1][1]) if values else 0.0  # type: ignore[arg-type]
+    return grown, (last - base if values else 0.0)
 
 
 def series_total(per_segment: list[dict[GroupKey, float]]) -> dict[GroupKey, float]:
