@@ -107,9 +107,6 @@ class Increases:
         key = tuple(labels.get(name, "") for name in self.by)
         return (*key, labels.get(counter.split, "")) if counter.split else key
 
-    def of(self, counter: Counter) -> list[dict[GroupKey, float]]:
-        return self.compute([counter])[counter]
-
     def compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         """Per counter, per segment: group key -> growth of the counter in that segment."""
         out = {c: [defaultdict(float) for _ in self.segments] for c in counters}

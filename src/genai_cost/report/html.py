@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -156,12 +155,3 @@ def render(report: Report) -> str:
         f"<h2>Budgets</h2><ul>{budget_lines or '<li>no budgets loaded</li>'}</ul>"
         f"<h2>What to change</h2>{_advice(report)}<h2>Notes</h2><ul class='note'>{notes}</ul></body></html>\n"
     )
-
-
-def summary_of(report: Report) -> dict[str, Any]:
-    """Series and points each chart draws: what a test compares with the browser's rendering."""
-    out = {}
-    for div_id, build in CHARTS:
-        figure = build(report)
-        out[div_id] = [len(trace.x if trace.type != "pie" else trace.labels) for trace in figure.data]
-    return out
