@@ -166,7 +166,7 @@ def _notes(client: PromClient, period: Period, by: Sequence[str], filters: Mappi
             f"calls and errors: not available by {', '.join(missing) or 'this grouping'} (the duration histogram "
             "carries no attribution labels); shown as '-'"
         )
-    rules = client.instant("count(genai_cost:cost_usd:increase1h)", period.end)
+    rules = client.instant("count(genai_cost:cost_usd:increase1h)")  # loaded now, whatever the period
     if not rules:
         notes.append(
             "the genai-cost recording rules (prometheus/rules/genai-cost.rules.yml) are not loaded in this "
