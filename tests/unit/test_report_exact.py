@@ -38,3 +38,14 @@ def test_candidate_families_match_versions_not_other_models() -> None:
     assert candidates.for_model(table, "openai", "gpt-4o-mini") == []
     assert candidates.for_model(table, "azure.ai.openai", "gpt-4.1") == ["gpt-4.1-mini", "gpt-4.1-nano"]
     assert candidates.for_model(table, "anthropic", "claude-sonnet-4-5-20250929") == ["claude-haiku-4-5"]
+
+
+def test_lives_agree_with_the_walk_when_restarts_are_known() -> None:
+    from genai_cost.report.exact import lives
+
+    samples = [(90, "10"), (100, "12"), (110, "20"), (130, "3"), (140, "8"), (170, "2"), (180, "9")]
+    restarts = [(110.0, 130.0), (140.0, 170.0)]
+    for start in (50, 95, 100, 115, 135, 150, 175, 200):
+        assert lives(samples, start, restarts) == walk(samples, start, restarts), start
+    crossing = [(100, "5"), (200, "10")]  # one call before the restart, two after: no drop
+    assert lives(crossing, 50, [(120, 180)]) == walk(crossing, 50, [(120, 180)]) == (15, 10)

@@ -21,6 +21,7 @@ restarted processes' samples of those days are fetched. Nothing depends on the q
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -110,7 +111,6 @@ class Increases:
     def compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         """Per counter, per segment: group key -> growth of the counter in that segment."""
         out = {c: [defaultdict(float) for _ in self.segments] for c in counters}
-        names = list(dict.fromkeys([*(c.name for c in counters), WITNESS]))
         calls, runs = [], _runs(self.segments)
         for run in runs:
             window = self.segments[run[0]][1] - self.segments[run[0]][0]
@@ -132,13 +132,15 @@ class Increases:
             for series in next(results):
                 for at, _ in series["values"]:
                     processes[index_of[round(float(at))]].add(_process(series["metric"]))
-        self._walk_restarted(counters, names, processes, out)
+        self._walk_restarted(counters, processes, out)
         return {c: [dict(segment) for segment in out[c]] for c in counters}
 
-    def _raw_call(self, names: Sequence[str], index: int, processes: set[tuple[str, ...]]) -> tuple[object, ...]:
+    def _raw_call(
+        self, names: Sequence[str], index: int, processes: set[tuple[str, ...]], extra: Sequence[str] = ()
+    ) -> tuple[object, ...]:
         """One query for the raw samples of these counters and processes over a segment and its lookback."""
         start, end = self.segments[index]
-        matchers = [f"__name__=~{quote('|'.join(names))}", *self.matchers]
+        matchers = [f"__name__=~{quote('|'.join(names))}", *self.matchers, *extra]
         for position, label in enumerate(PROCESS):
             values = sorted({p[position] for p in processes})
             matchers.append(f"{label}=~{quote('|'.join(_regex_escape(v) for v in values))}")
@@ -147,13 +149,19 @@ class Increases:
     def _walk_restarted(
         self,
         counters: Sequence[Counter],
-        names: Sequence[str],
         processes: dict[int, set[tuple[str, ...]]],
         out: dict[Counter, list[defaultdict[GroupKey, float]]],
     ) -> None:
         """Replace the restarted processes' share of the fast sums by their walked growth."""
         indexes = sorted(processes)
-        fetched = self.client.many([self._raw_call(names, i, processes[i]) for i in indexes])
+        names = [c.name for c in counters]
+        calls = [self._raw_call(names, i, processes[i]) for i in indexes]
+        if WITNESS not in names:  # its input series only: the witness of restarts
+            calls += [self._raw_call([WITNESS], i, processes[i], ['gen_ai_token_type="input"']) for i in indexes]
+        results = self.client.many(calls)
+        fetched = results[: len(indexes)]
+        for position, witness in enumerate(results[len(indexes) :]):
+            fetched[position] = fetched[position] + witness
         by_name = {c.name: c for c in counters}
         for index, found in zip(indexes, fetched, strict=True):
             start = self.segments[index][0]
@@ -170,7 +178,8 @@ class Increases:
                     continue
                 self.raw_series += 1
                 labels, values = series["metric"], series["values"]
-                grown, counted = walk(values, start, markers.get(_process(labels), []))
+                restarts = markers.get(_process(labels))
+                grown, counted = lives(values, start, restarts) if restarts else walk(values, start)
                 out[counter][index][self._key(labels, counter)] += grown - counted
 
 
@@ -221,6 +230,25 @@ def walk(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Ma
         previous_at, previous = at, value
     last = float(values[-1][1]) if values else 0.0  # type: ignore[arg-type]
     return grown, (last - base if values else 0.0)
+
+
+def lives(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Marker]) -> tuple[float, float]:
+    """What `walk` returns, for a series whose process's restarts are known: each process's life adds
+    its last value after `start` (less its last value at or before `start`), found by bisection
+    instead of a pass over every sample."""
+    if not values:
+        return 0.0, 0.0
+    times = [float(v[0]) for v in values]  # type: ignore[arg-type]
+    at_start = bisect.bisect_right(times, start)  # samples [0, at_start) are at or before start
+    base = float(values[at_start - 1][1]) if at_start else 0.0  # type: ignore[arg-type]
+    grown, first = 0.0, 0
+    for end in [*(bisect.bisect_right(times, a) for a, _ in restarts), len(times)]:
+        end = max(end, first)
+        if end > first and times[end - 1] > start:  # this life has samples after start
+            before = float(values[at_start - 1][1]) if first < at_start else 0.0  # type: ignore[arg-type]
+            grown += float(values[end - 1][1]) - before  # type: ignore[arg-type]
+        first = end
+    return grown, float(values[-1][1]) - base  # type: ignore[arg-type]
 
 
 def series_total(per_segment: list[dict[GroupKey, float]]) -> dict[GroupKey, float]:
