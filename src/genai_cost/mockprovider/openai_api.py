@@ -93,7 +93,10 @@ def _chunks(req: MockRequest) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def _include_usage(req: MockRequest) -> bool:
+def _include_usage(req: MockRequest, flavor: str = "") -> bool:
+    """Whether a stream ends with usage: when asked, and always for Mistral, which sends it unasked."""
+    if flavor == "mistral":
+        return True
     options = req.body.get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True
 
@@ -136,7 +139,7 @@ def chat_completions(req: MockRequest, state: ServerState, _: re.Match[str]) -> 
     chunks = fmt.chat_stream(
         **common,
         pieces=text_chunks(words, _chunks(req)),
-        usage=usage if _include_usage(req) else None,
+        usage=usage if _include_usage(req, state.flavor) else None,
     )
     return _sse(chunks)
 
