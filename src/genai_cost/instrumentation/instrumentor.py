@@ -30,6 +30,9 @@ class SdkInstrumentor(BaseInstrumentor):
 
     instruments: Sequence[str] = ()  # e.g. ("openai >= 1.40.0",)
     sdk_module: str = ""  # the SDK's top-level package, whose import triggers patching
+    # Other modules whose import triggers it: a namespace package runs no post-import hook, so an SDK
+    # that became one (mistralai 2.0) is seen by its subpackage's import instead.
+    also_on: Sequence[str] = ()
     wrappers_module: str = ""  # genai_cost.<sdk>.wrappers
 
     def __init__(self) -> None:
@@ -49,10 +52,12 @@ class SdkInstrumentor(BaseInstrumentor):
         with self._lock:
             self._kwargs = kwargs
             hooked, self._hooked = self._hooked, True
-        if not hooked:  # one hook per process: it reads the current state when it runs
-            wrapt.register_post_import_hook(self._on_import, self.sdk_module)
-        elif self.sdk_module in sys.modules:  # instrumented again after uninstrument
-            self._on_import(sys.modules[self.sdk_module])
+        modules = (self.sdk_module, *self.also_on)
+        if not hooked:  # one hook per module and process: it reads the current state when it runs
+            for module in modules:
+                wrapt.register_post_import_hook(self._on_import, module)
+        elif any(module in sys.modules for module in modules):  # instrumented again after uninstrument
+            self._on_import(None)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         with self._lock:

@@ -206,6 +206,8 @@ def embeddings(req: MockRequest, state: ServerState, _: re.Match[str]) -> Reply:
         base64_encoded=req.body.get("encoding_format") == "base64",
         usage=_usage(req, lambda: fmt.embeddings_usage(prompt_tokens, state.flavor)),
     )
+    if state.flavor == "mistral":  # Mistral's embeddings carry an id, which its SDK requires
+        body = {"id": state.ids.next("embd-mock-"), **body}
     return JsonReply(200, body)
 
 
