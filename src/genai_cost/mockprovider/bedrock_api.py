@@ -35,7 +35,7 @@ from . import bedrock_format as fmt
 from .core import JsonReply, MockRequest, Reply, Route, ServerState, StreamReply, WireFormat
 from .tokens import DEFAULT_OUTPUT_WORDS, content_text, count_prompt, output_words, text_chunks
 
-_PATH = re.compile(r"/model/([^/]+)/(converse|converse-stream|invoke|invoke-with-response-stream)")
+_PATH = re.compile(r"/model/(.+)/(converse|converse-stream|invoke|invoke-with-response-stream)")
 _GEOGRAPHIES = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca", "in"})
 _CACHE_KEY = "bedrock:"
 
