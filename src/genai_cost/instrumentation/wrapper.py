@@ -16,7 +16,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from genai_cost.call import Call
+from genai_cost.call import Call, current_call
 from genai_cost.endpoints import Endpoint
 from genai_cost.handler import Telemetry
 from genai_cost.instrumentation import capture
@@ -119,7 +119,11 @@ def start(telemetry: Telemetry, calls: Calls, api: Api, instance: Any, args: Any
         return None
     try:
         request = calls.request(api, instance, args, kwargs)
-        call = telemetry.start(api.operation, request.endpoint, request.model, request.stream)
+        outer = current_call()
+        if outer is not None:  # made by a library genai-cost measures too: recorded once, by that call
+            call = outer.nested(api.operation, request.endpoint, request.model)
+        else:
+            call = telemetry.start(api.operation, request.endpoint, request.model, request.stream)
         if call.captures_content:
             capture.record_request(call, api, request.content)
         return calls.run(call, api, request, args, kwargs)
