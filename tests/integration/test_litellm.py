@@ -31,6 +31,7 @@ from tests.helpers.calls import close, cost, counter, only_span, tokens_by_type
 
 MINI = {"in": 0.15, "out": 0.6}
 EMBEDDING_SMALL = {"in": 0.02}
+HAIKU_35_BEDROCK = {"in": 0.8, "out": 4.0}  # aws regional.anthropic.claude-3-5-haiku-20241022-v1:0
 SONNET_45 = {"in": 3.0, "read": 0.3, "write": 3.75, "out": 15.0}
 USER = [{"role": "user", "content": "What is 10 + 5?"}]  # 8 prompt tokens; 12 words out
 # 29 characters x 40 = 1160: a 290-token cached prefix; with the question, 298 prompt tokens.
@@ -140,6 +141,20 @@ def test_anthropic_provider_cache_write_then_read(anthropic_mock: MockProvider, 
     assert close(write.attributes[names.USAGE_COST], write_cost)
     assert close(read.attributes[names.USAGE_COST], read_cost)
     assert close(counter(instrumented, names.METRIC_COST), write_cost + read_cost)
+
+
+@pytest.mark.parametrize("route", ["", "converse/"])
+def test_bedrock_inference_profile_is_priced(route: str, instrumented: Pipeline) -> None:
+    profile = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    with MockProvider(flavor="bedrock") as bedrock:
+        litellm.completion(model=f"bedrock/{route}{profile}", messages=USER, aws_access_key_id="test-key-id",
+                           aws_secret_access_key="test-secret", aws_region_name="us-east-1",
+                           aws_bedrock_runtime_endpoint=bedrock.root_url)  # fmt: skip
+
+    span = assert_one_call(instrumented, cost(HAIKU_35_BEDROCK, **{"in": 8, "out": 12}))
+    assert span.attributes[names.PROVIDER_NAME] == "aws.bedrock"
+    assert span.attributes[names.REQUEST_MODEL] == profile
+    assert span.attributes[names.PRICE_ENTRY] == "aws/regional.anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
 class AnthropicSdkProvider(litellm.CustomLLM):

@@ -49,6 +49,10 @@ _PROVIDERS = {
 }  # fmt: skip
 
 
+# LiteLLM's Bedrock route prefixes (`bedrock/converse/<model id>`): the route, not part of the model id.
+_BEDROCK_ROUTES = ("converse/", "invoke/", "converse_like/")
+
+
 def provider_of(litellm_provider: str) -> Provider:
     name = _PROVIDERS.get(litellm_provider)
     return PROVIDERS[name] if name else Provider(litellm_provider, None)
@@ -64,6 +68,8 @@ def _resolved(kwargs: Mapping[str, Any], args: tuple[Any, ...]) -> tuple[str | N
     resolved, provider, _key, api_base = get_llm_provider(
         model, kwargs.get("custom_llm_provider"), kwargs.get("api_base") or kwargs.get("base_url")
     )
+    if provider == "bedrock" and resolved.startswith(_BEDROCK_ROUTES):
+        resolved = resolved.split("/", 1)[1]
     return resolved, provider, api_base
 
 
