@@ -42,11 +42,13 @@ class MockRequest:
 
     @property
     def mock(self) -> dict[str, Any]:
-        """The test-control object sent as ``extra_body={"mock": {...}}`` (Bedrock Converse, whose body
-        has no free-form top level: ``additionalModelRequestFields={"mock": {...}}``)."""
+        """The test-control object sent as ``extra_body={"mock": {...}}``. SDKs that send no free-form
+        top-level field put it in a free-form object of the request: Bedrock Converse in
+        ``additionalModelRequestFields``, Mistral in ``metadata``."""
         value = self.body.get("mock")
-        if value is None and isinstance(self.body.get("additionalModelRequestFields"), dict):
-            value = self.body["additionalModelRequestFields"].get("mock")
+        for holder in ("additionalModelRequestFields", "metadata"):
+            if value is None and isinstance(self.body.get(holder), dict):
+                value = self.body[holder].get("mock")
         return value if isinstance(value, dict) else {}
 
     @property
