@@ -224,8 +224,12 @@ MALFORMED_GEMINI: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
 MALFORMED_MISTRAL = [case for case in MALFORMED if case[0] not in ("words", "bool")]
 MALFORMED_CASES = [
     pytest.param(FAULT_SDKS[name], usage, expected, streamed, id=f"{name}-{'stream' if streamed else 'plain'}-{case}")
-    for name, table in (("openai", MALFORMED), ("anthropic", MALFORMED_ANTHROPIC), ("google-genai", MALFORMED_GEMINI),
-                        ("mistralai", MALFORMED_MISTRAL))  # fmt: skip
+    for name, table in (
+        ("openai", MALFORMED),
+        ("anthropic", MALFORMED_ANTHROPIC),
+        ("google-genai", MALFORMED_GEMINI),
+        ("mistralai", MALFORMED_MISTRAL),
+    )
     for case, usage, expected in table
     for streamed in (False, True)
     # An Anthropic stream's message_start always reports output_tokens (1), as the API's does: never no usage.
