@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from genai_cost.pricing import price_outcome
 
 if TYPE_CHECKING:
     from genai_cost.handler import Telemetry
+    from genai_cost.watch import Watch
 
 logger = logging.getLogger("genai_cost")
 
@@ -46,7 +47,7 @@ class Call:
 
     __slots__ = (
         "telemetry", "span", "operation", "endpoint", "request_model", "labels", "captures_content",
-        "started", "done", "_token", "outer", "inner", "_current_token",
+        "started", "done", "_token", "attribution", "watch", "outer", "inner", "_current_token",
     )  # fmt: skip
 
     def __init__(
@@ -58,6 +59,7 @@ class Call:
         request_model: str,
         labels: tuple[str, ...] = (),
         captures_content: bool = False,
+        attribution: Mapping[str, str] | None = None,
     ):
         self.telemetry = telemetry
         self.span = span
@@ -70,6 +72,8 @@ class Call:
         self.started = time.perf_counter()
         self.done = False
         self._token: object | None = None
+        self.attribution = attribution  # who spent it, resolved once at the start
+        self.watch: Watch | None = None  # what the app asked to see of this call (watch.py), if anything
         self.outer: Call | None = None  # set on a nested call: the call it is part of
         self.inner: list[Outcome] = []  # what the calls nested in this one read
         self._current_token: Any = None
@@ -133,10 +137,12 @@ class Call:
             outcome = nesting.merged(outcome, self.inner) or outcome
         elapsed = time.perf_counter() - self.started
         response_model = outcome.response_model or ""
-        attributes = self._account(outcome, response_model, elapsed, failed=False)
-        self.telemetry.instruments.record_duration(
-            elapsed, self.operation, self.endpoint, self.request_model, response_model
+        attributes, tokens = self._account(outcome, response_model, elapsed, failed=False)
+        self.telemetry.instruments.record(
+            elapsed, tokens, self.operation, self.endpoint, self.request_model, response_model
         )
+        if self.watch is not None:
+            self.watch.ended(self, attributes, elapsed)
         span = self.span
         span.set_attributes(attributes)
         span.end()
@@ -159,20 +165,26 @@ class Call:
         error_type = error_type_of(error)
         response_model = ""
         attributes: dict[str, Any] = {}
+        tokens = None
         if outcome is not None:
             response_model = outcome.response_model or ""
-            attributes = self._account(outcome, response_model, elapsed, failed=True)
-        self.telemetry.instruments.record_duration(
-            elapsed, self.operation, self.endpoint, self.request_model, response_model, error_type
+            attributes, tokens = self._account(outcome, response_model, elapsed, failed=True)
+        self.telemetry.instruments.record(
+            elapsed, tokens, self.operation, self.endpoint, self.request_model, response_model, error_type
         )
         attributes[names.ERROR_TYPE] = error_type
+        if self.watch is not None:
+            self.watch.ended(self, attributes, elapsed)
         span = self.span
         span.set_attributes(attributes)
         span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         span.end()
 
-    def _account(self, outcome: Outcome, response_model: str, elapsed: float, failed: bool) -> dict[str, Any]:
-        """Span attributes of an outcome; its usage priced and added to the counters and histograms.
+    def _account(
+        self, outcome: Outcome, response_model: str, elapsed: float, failed: bool
+    ) -> tuple[dict[str, Any], tuple[int, int] | None]:
+        """Span attributes of an outcome, its usage priced and added to the counters; and the
+        (input, output) tokens for the token-usage histogram, None when there are none to record.
 
         A failed call without usage is not unpriced: nothing was reported, nothing is counted.
         """
@@ -199,11 +211,8 @@ class Call:
             else:
                 spans.usage_attributes(attributes, usage, price, outcome.service_tier)
                 telemetry.totals.add(key, usage, price)
-                telemetry.instruments.record_tokens(
-                    usage.input_tokens, usage.output_tokens, self.operation, self.endpoint, self.request_model,
-                    response_model,
-                )  # fmt: skip
-        return attributes
+                return attributes, (usage.input_tokens, usage.output_tokens)
+        return attributes, None
 
     # --- opt-in content capture --------------------------------------------------------------
     def record_content(

@@ -32,6 +32,13 @@ ENV_PRICES_REFRESH_INTERVAL = "GENAI_COST_PRICES_REFRESH_INTERVAL"
 
 STREAM_USAGE_MODES = ("auto", "off", "all")
 
+# The opt-in budget guard (genai_cost/budgets/): a budgets file, and where the fleet's spend is read.
+ENV_BUDGETS_FILE = "GENAI_COST_BUDGETS_FILE"
+ENV_BUDGETS_PROMETHEUS_URL = "GENAI_COST_BUDGETS_PROMETHEUS_URL"
+ENV_BUDGETS_REFRESH = "GENAI_COST_BUDGETS_REFRESH"
+ENV_BUDGETS_UNREADABLE = "GENAI_COST_BUDGETS_UNREADABLE"
+BUDGETS_UNREADABLE_MODES = ("open", "closed")
+
 ENV_ANTHROPIC_SDK_SPANS = "GENAI_COST_ANTHROPIC_SDK_SPANS"
 ANTHROPIC_SDK_SPANS_MODES = ("off", "child")
 
@@ -62,6 +69,13 @@ class Config:
     # where to fetch newer prices from, in the background; None: the bundled prices only, no network
     prices_refresh_url: str | None = None
     prices_refresh_interval: int = 3600  # seconds between fetches
+    # the budgets file (YAML or JSON); None: no budget is enforced and nothing changes
+    budgets_file: str | None = None
+    # Prometheus' base URL: the fleet's spend is read from it in the background; None: this process's only
+    budgets_prometheus_url: str | None = None
+    budgets_refresh: int = 30  # seconds between reads of the fleet's spend
+    # open: calls proceed while Prometheus cannot be read; closed: calls under a `block` budget are refused
+    budgets_unreadable: str = "open"
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -158,6 +172,24 @@ def _parse_capture_content(raw: str) -> bool:
     return False
 
 
+def _parse_url(name: str, raw: str) -> str | None:
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    if value.startswith(("https://", "http://")):
+        return value
+    _warn(name, raw, "expected an http(s) URL")
+    return None
+
+
+def _parse_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        _warn(name, value, f"expected one of {', '.join(choices)}; using {choices[0]}")
+        return choices[0]
+    return value
+
+
 def load(environ: Mapping[str, str] | None = None) -> Config:
     """Build a Config from the environment (or the mapping given), warning about bad values."""
     env = os.environ if environ is None else environ
@@ -165,10 +197,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     if stream_usage not in STREAM_USAGE_MODES:
         _warn(ENV_STREAM_USAGE, stream_usage, f"expected one of {', '.join(STREAM_USAGE_MODES)}; using auto")
         stream_usage = "auto"
-    sdk_spans = env.get(ENV_ANTHROPIC_SDK_SPANS, "off").strip().lower() or "off"
-    if sdk_spans not in ANTHROPIC_SDK_SPANS_MODES:
-        _warn(ENV_ANTHROPIC_SDK_SPANS, sdk_spans, f"expected one of {', '.join(ANTHROPIC_SDK_SPANS_MODES)}; using off")
-        sdk_spans = "off"
+    sdk_spans = _parse_choice(env, ENV_ANTHROPIC_SDK_SPANS, ANTHROPIC_SDK_SPANS_MODES)
     return Config(
         provider_map=_parse_provider_map(env.get(ENV_PROVIDER_MAP, ""), KNOWN_PROVIDERS),
         stream_usage=stream_usage,
@@ -182,6 +211,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         prices_file=env.get(ENV_PRICES_FILE, "").strip() or None,
         prices_refresh_url=_parse_refresh(env.get(ENV_PRICES_REFRESH, "")),
         prices_refresh_interval=_parse_positive_int(env, ENV_PRICES_REFRESH_INTERVAL, Config.prices_refresh_interval),
+        budgets_file=env.get(ENV_BUDGETS_FILE, "").strip() or None,
+        budgets_prometheus_url=_parse_url(ENV_BUDGETS_PROMETHEUS_URL, env.get(ENV_BUDGETS_PROMETHEUS_URL, "")),
+        budgets_refresh=_parse_positive_int(env, ENV_BUDGETS_REFRESH, Config.budgets_refresh),
+        budgets_unreadable=_parse_choice(env, ENV_BUDGETS_UNREADABLE, BUDGETS_UNREADABLE_MODES),
     )
 
 

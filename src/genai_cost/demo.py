@@ -226,7 +226,9 @@ def _claude_support(client: anthropic.Anthropic, model: str, question: str) -> N
 
 def _claude_stream_thinking(client: anthropic.Anthropic, model: str, question: str) -> None:
     with client.messages.stream(
-        model=model, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
+        model=model,
+        max_tokens=2048,
+        thinking={"type": "enabled", "budget_tokens": 1024},
         messages=[{"role": "user", "content": question}],
     ) as stream:
         for _text in stream.text_stream:

@@ -16,6 +16,7 @@ from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation, g
 from opentelemetry.trace import SpanKind, TracerProvider
 
 from genai_cost import attribution, config, names, spans
+from genai_cost.budgets import Guard, guard_from_config
 from genai_cost.call import Call
 from genai_cost.endpoints import Endpoint
 from genai_cost.instruments import Instruments
@@ -53,27 +54,44 @@ class Telemetry:
         self.prices = PriceBook.from_config()  # loads nothing until the first call needs a price
         self.totals = Totals()
         self._settings: Settings | None = None  # read at the first call, like the rest of the config
+        self._configure_lock = threading.Lock()
+        self.guard: Guard | None = None  # the opt-in budget guard, built with the settings
         observer = Observer(self.totals, lambda: self.settings.guard.keys)
         meter = get_meter(names.SCOPE_NAME, __version__, meter_provider)
         self.instruments = Instruments(meter, observer, self._observe_prices_file, self._observe_overflow)
+        self.meter = meter
 
     @property
     def settings(self) -> Settings:
         settings = self._settings
         if settings is None:
-            settings = self._settings = Settings.from_config(config.get())
+            settings = self._configure()
         return settings
 
-    def start(self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False) -> Call:
+    def _configure(self) -> Settings:
+        with self._configure_lock:  # once: the guard owns a thread and instruments
+            if self._settings is None:
+                cfg = config.get()
+                self.guard = guard_from_config(cfg, self.meter, self.tracer)
+                self._settings = Settings.from_config(cfg)
+            return self._settings
+
+    def start(
+        self, operation: str, endpoint: Endpoint, request_model: str | None, stream: bool = False,
+        conversation_id: str | None = None,
+    ) -> Call:  # fmt: skip
         settings = self.settings
+        self.prices.warm()
         found = attribution.current(settings.baggage_keys)
+        if conversation_id:  # the request's own (the Responses API's `conversation`) wins over attribution
+            found = {**(found or {}), names.CONVERSATION_ID: conversation_id}
         span = self.tracer.start_span(
             spans.span_name(operation, request_model or ""),
             kind=SpanKind.CLIENT,
             attributes=spans.request_attributes(operation, endpoint, request_model, stream, found),
         )
         labels = settings.guard.labels(found)
-        return Call(self, span, operation, endpoint, request_model or "", labels, settings.capture_content)
+        return Call(self, span, operation, endpoint, request_model or "", labels, settings.capture_content, found)
 
     def _observe_prices_file(self, options: CallbackOptions) -> Iterable[Observation]:
         state = self.prices.file_state()

@@ -2,7 +2,8 @@
 
 `gen_ai.client.operation.duration` and `gen_ai.client.token.usage` are recorded synchronously (what
 the OTel SDK aggregates best); the cost, token, savings and unpriced counters are observable (see
-totals.py). Histogram attribute dicts are cached per label set: the hot path builds none.
+totals.py). Histogram attribute dicts are cached per label set: the hot path builds none and
+looks up one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from genai_cost import names
 from genai_cost.endpoints import Endpoint
+from genai_cost.spans import call_attributes
 from genai_cost.totals import Observer
 
 Callback = Callable[[CallbackOptions], Iterable[Observation]]
@@ -27,7 +29,9 @@ class Instruments:
     """One meter's instruments: two histograms recorded per call, the rest observed at collection."""
 
     def __init__(self, meter: Meter, observer: Observer, prices_file: Callback, overflow: Callback) -> None:
-        self._attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # (operation, id(endpoint), request model, response model, error type) ->
+        # (endpoint, duration attributes, input-token attributes, output-token attributes)
+        self._attributes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.duration = meter.create_histogram(
             names.METRIC_OPERATION_DURATION,
             unit=names.UNIT_SECONDS,
@@ -61,40 +65,28 @@ class Instruments:
             description="Problems in the price override file: 0 while in use; more: rejected, bundled prices apply.",
         )
 
-    def record_duration(
-        self, seconds: float, operation: str, endpoint: Endpoint, request_model: str, response_model: str,
-        error_type: str | None = None,
+    def record(
+        self, seconds: float, tokens: tuple[int, int] | None, operation: str, endpoint: Endpoint, request_model: str,
+        response_model: str, error_type: str | None = None,
     ) -> None:  # fmt: skip
-        extra = (names.ERROR_TYPE, error_type) if error_type else None
-        self.duration.record(seconds, self._histogram(operation, endpoint, request_model, response_model, extra))
+        """A finished call's duration, and its (input, output) tokens when it reported usage."""
+        key = (operation, id(endpoint), request_model, response_model, error_type)
+        found = self._attributes.get(key)
+        if found is None or found[0] is not endpoint:  # the id of a collected endpoint may be reused
+            found = self._cache(key, endpoint)
+        self.duration.record(seconds, found[1])
+        if tokens is not None:
+            self.token_usage.record(tokens[0], found[2])
+            self.token_usage.record(tokens[1], found[3])
 
-    def record_tokens(
-        self, input_tokens: int, output_tokens: int, operation: str, endpoint: Endpoint, request_model: str,
-        response_model: str,
-    ) -> None:  # fmt: skip
-        attributes = self._histogram
-        self.token_usage.record(input_tokens, attributes(operation, endpoint, request_model, response_model, _INPUT))
-        self.token_usage.record(output_tokens, attributes(operation, endpoint, request_model, response_model, _OUTPUT))
-
-    def _histogram(
-        self, operation: str, endpoint: Endpoint, request_model: str, response_model: str,
-        extra: tuple[str, str] | None,
-    ) -> dict[str, Any]:  # fmt: skip
-        key = (operation, endpoint, request_model, response_model, extra)
-        attributes = self._attributes.get(key)
-        if attributes is None:
-            attributes = {names.OPERATION_NAME: operation, names.PROVIDER_NAME: endpoint.provider.name}
-            if request_model:
-                attributes[names.REQUEST_MODEL] = request_model
-            if response_model:
-                attributes[names.RESPONSE_MODEL] = response_model
-            if endpoint.address:
-                attributes[names.SERVER_ADDRESS] = endpoint.address
-                if endpoint.port:
-                    attributes[names.SERVER_PORT] = endpoint.port
-            if extra:
-                attributes[extra[0]] = extra[1]
-            if len(self._attributes) > _MAX_CACHED_ATTRIBUTES:
-                self._attributes.clear()
-            self._attributes[key] = attributes
-        return attributes
+    def _cache(self, key: tuple[Any, ...], endpoint: Endpoint) -> tuple[Endpoint, dict[str, Any], ...]:
+        operation, _, request_model, response_model, error_type = key
+        attributes = call_attributes(operation, endpoint, request_model)
+        if response_model:
+            attributes[names.RESPONSE_MODEL] = response_model
+        duration = {**attributes, names.ERROR_TYPE: error_type} if error_type else attributes
+        found = (endpoint, duration, {**attributes, _INPUT[0]: _INPUT[1]}, {**attributes, _OUTPUT[0]: _OUTPUT[1]})
+        if len(self._attributes) > _MAX_CACHED_ATTRIBUTES:
+            self._attributes.clear()
+        self._attributes[key] = found
+        return found

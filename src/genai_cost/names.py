@@ -137,3 +137,23 @@ INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
 CONTENT_TRUNCATED = "genai_cost.content.truncated"  # content was cut at GENAI_COST_CAPTURE_MAX_LENGTH
+
+# --- the conversation (semconv; from the Responses API's `conversation` or an attribution key) ---------
+CONVERSATION_ID = "gen_ai.conversation.id"
+
+# --- the opt-in budget guard (GENAI_COST_BUDGETS_FILE) ---------------------------------------------
+# GenAI calls that started while their key was at or over a budget: blocked, or let through with a warning.
+METRIC_BUDGET_EXCEEDED = "genai_cost.budget.exceeded"  # -> genai_cost_budget_exceeded_total
+LABEL_SCOPE = "scope"  # its labels: the budget's scope (global, service, model or an attribution key)
+LABEL_ACTION = "action"  # and what was done: warn | block
+# 1 while the fleet's spend was read from Prometheus at the last try, 0 while it cannot be read.
+METRIC_BUDGET_PROMETHEUS_UP = "genai_cost.budget.prometheus.up"  # -> genai_cost_budget_prometheus_up (gauge)
+# The span event of a call that went ahead over a `warn` budget, and the attributes it (and a blocked
+# call's span) carries.
+BUDGET_EVENT = "genai_cost.budget.exceeded"
+BUDGET_SCOPE = "genai_cost.budget.scope"
+BUDGET_ACTION = "genai_cost.budget.action"
+BUDGET_KEY = "genai_cost.budget.key"
+BUDGET_PERIOD = "genai_cost.budget.period"
+BUDGET_LIMIT = "genai_cost.budget.limit_usd"
+BUDGET_SPEND = "genai_cost.budget.spend_usd"

@@ -16,18 +16,24 @@ def span_name(operation: str, model: str) -> str:
     return f"{operation} {model}" if model else operation
 
 
-def request_attributes(
-    operation: str, endpoint: Endpoint, request_model: str | None, stream: bool, attribution: Mapping[str, str] | None
-) -> dict[str, Any]:
+def call_attributes(operation: str, endpoint: Endpoint, request_model: str | None) -> dict[str, Any]:
+    """What every signal of a call carries: the span, and the semconv histograms' points."""
     attributes: dict[str, Any] = {names.OPERATION_NAME: operation, names.PROVIDER_NAME: endpoint.provider.name}
-    if attribution:
-        attributes.update(attribution)
     if request_model:
         attributes[names.REQUEST_MODEL] = request_model
     if endpoint.address:
         attributes[names.SERVER_ADDRESS] = endpoint.address
         if endpoint.port:
             attributes[names.SERVER_PORT] = endpoint.port
+    return attributes
+
+
+def request_attributes(
+    operation: str, endpoint: Endpoint, request_model: str | None, stream: bool, attribution: Mapping[str, str] | None
+) -> dict[str, Any]:
+    attributes = call_attributes(operation, endpoint, request_model)
+    if attribution:
+        attributes.update(attribution)
     if stream:
         attributes[names.REQUEST_STREAM] = True
     return attributes

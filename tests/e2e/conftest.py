@@ -16,7 +16,7 @@ import pytest
 
 from genai_cost.mockprovider import MockProvider
 from tests.helpers import free_port
-from tests.helpers.instrumented import instrumented_argv
+from tests.helpers.instrumented import base_env, instrumented_argv, otel_env
 from tests.helpers.otlp import OtlpReceiver
 from tests.helpers.process import AppProcess
 
@@ -140,3 +140,31 @@ def run_instrumented() -> Iterator[Callable[[str | Path, Mapping[str, str]], App
     finally:
         for app in started:
             app.kill()
+
+
+@pytest.fixture(scope="module")
+def budget_app(
+    otlp_receiver: OtlpReceiver,
+    mock_openai: MockProvider,
+    prometheus_port: int,
+    run_instrumented: Callable[[str | Path, Mapping[str, str]], AppProcess],
+) -> Callable[..., AppProcess]:
+    """``start(job, **env)`` runs apps/budget_app.py (the openai SDK against the OpenAI mock, $8.67)
+    under `opentelemetry-instrument` as service ``job``, its metrics on ``prometheus_port``, with
+    ``env`` added (e.g. ``GENAI_COST_METRIC_LABELS``), and returns it once its calls are made."""
+
+    def start(job: str, **env: str) -> AppProcess:
+        app = run_instrumented(
+            "budget_app.py",
+            base_env(
+                **otel_env(job, otlp_receiver.traces_url, prometheus_port),
+                GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai",
+                OPENAI_API_KEY="test",
+                OPENAI_BASE_URL=mock_openai.base_url,
+                **env,
+            ),
+        )
+        app.wait_for_line(lambda line: line == "READY", timeout=30)
+        return app
+
+    return start

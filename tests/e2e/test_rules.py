@@ -27,8 +27,10 @@ from tests.helpers.alerting import (
 from tests.helpers.stack import AlertmanagerServer, WebhookReceiver
 
 UNIT_TESTS = sorted((PROMETHEUS / "tests").glob("*_test.yml"))
-ALERTS = [rule for group in load_yaml(RULE_FILES[1])["groups"] for rule in group["rules"]]
-SCOPES = {"global", "service", "team", "tenant", "model"}
+ALERT_FILE_RULES = [rule for group in load_yaml(RULE_FILES[1])["groups"] for rule in group["rules"]]
+ALERTS = [rule for rule in ALERT_FILE_RULES if "alert" in rule]
+SCOPES = {"global", "service", "team", "tenant", "user", "model"}
+USER_BUDGETS_EXAMPLE = PROMETHEUS.parent / "examples" / "budgets" / "user-budgets.yml"
 
 
 # --- promtool ----------------------------------------------------------------------------------
@@ -36,9 +38,9 @@ SCOPES = {"global", "service", "team", "tenant", "model"}
     ("path", "rules"),
     [
         (RULE_FILES[0], 31),
-        (RULE_FILES[1], 11),
-        (BUDGETS, 10),
-        (PROMETHEUS / "tests" / "budgets.yml", 8),
+        (RULE_FILES[1], 17),
+        (BUDGETS, 11),
+        (PROMETHEUS / "tests" / "budgets.yml", 13),
     ],
     ids=lambda value: value.name if isinstance(value, Path) else str(value),
 )
@@ -53,6 +55,7 @@ def test_unit_test_files_exist() -> None:
         "baseline_alerts_test.yml",
         "calendar_test.yml",
         "daily_budget_test.yml",
+        "default_budget_test.yml",
         "health_alerts_test.yml",
         "monthly_budget_test.yml",
     ]
@@ -71,11 +74,33 @@ def test_unit_tests_catch_a_wrong_threshold(tmp_path: Path) -> None:
     shutil.copytree(PROMETHEUS, copy)
     alerts = copy / "rules" / "alerts.yml"
     text = alerts.read_text()
-    assert text.count("0.8 * genai_cost:budget_usd:daily") == 1
-    alerts.write_text(text.replace("0.8 * genai_cost:budget_usd:daily", "0.9 * genai_cost:budget_usd:daily"))
+    assert text.count("0.8 * genai_cost:effective_budget_usd:daily") == 1
+    alerts.write_text(
+        text.replace("0.8 * genai_cost:effective_budget_usd:daily", "0.9 * genai_cost:effective_budget_usd:daily")
+    )
     result = run_tool("promtool", "test", "rules", "daily_budget_test.yml", cwd=copy / "tests")
     assert result.returncode != 0
     assert "GenAICostDailyBudget80Percent" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "removed",
+    [
+        '{budget_key!="_other"}',  # _other would get the default
+        "\n          unless on (budget_scope, budget_key) genai_cost:budget_usd:monthly",  # the default would not yield
+    ],
+    ids=["other-gets-a-default", "default-overrides-own-budget"],
+)
+def test_unit_tests_catch_a_default_in_the_wrong_place(tmp_path: Path, removed: str) -> None:
+    copy = tmp_path / "prometheus"
+    shutil.copytree(PROMETHEUS, copy)
+    alerts = copy / "rules" / "alerts.yml"
+    text = alerts.read_text()
+    assert removed in text
+    alerts.write_text(text.replace(removed, ""))
+    result = run_tool("promtool", "test", "rules", "default_budget_test.yml", cwd=copy / "tests")
+    assert result.returncode != 0
+    assert ('budget_key="_other"' if "_other" in removed else 'budget_key="u-dan"') in result.stdout + result.stderr
 
 
 def test_every_alert_has_a_test_that_fires_and_one_that_does_not() -> None:
@@ -118,28 +143,61 @@ def test_budget_alerts_hold_no_amounts() -> None:
     """Budgets live in budgets.yml: no alert expression holds a dollar figure."""
     for alert in ALERTS:
         if "budget_period" in alert["labels"]:
-            assert "genai_cost:budget_usd:" in alert["expr"]
+            assert "genai_cost:effective_budget_usd:" in alert["expr"]
             assert re.findall(r"\d+(?:\.\d+)?", alert["expr"].replace("1d", "")) in ([], ["0.5"], ["0.8"]), alert
 
 
-def test_shipped_budgets_file() -> None:
-    rules = load_yaml(BUDGETS)["groups"][0]["rules"]
+def _budget_rules(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(own budgets, defaults, other rules) of a budgets file, each budget a plain amount."""
+    rules = [rule for group in load_yaml(path)["groups"] for rule in group["rules"]]
     budgets = [r for r in rules if r["record"].startswith("genai_cost:budget_usd:")]
+    defaults = [r for r in rules if r["record"].startswith("genai_cost:default_budget_usd:")]
+    for rule in budgets + defaults:
+        assert re.fullmatch(r"vector\(\d+(\.\d+)?\)", rule["expr"]), rule
+        assert rule["labels"]["budget_scope"] in SCOPES, rule
     keys = [(r["record"], r["labels"]["budget_scope"], r["labels"]["budget_key"]) for r in budgets]
     assert len(keys) == len(set(keys)), "one budget per scope, key and period"
-    assert {r["record"] for r in budgets} == {"genai_cost:budget_usd:daily", "genai_cost:budget_usd:monthly"}
-    assert {r["labels"]["budget_scope"] for r in budgets} == SCOPES
+    scopes = [(r["record"], r["labels"]["budget_scope"]) for r in defaults]
+    assert len(scopes) == len(set(scopes)), "one default per scope and period"
     for rule in budgets:
-        assert re.fullmatch(r"vector\(\d+(\.\d+)?\)", rule["expr"]), rule
         assert set(rule["labels"]) <= {"budget_scope", "budget_key", "team"}, rule
-    assert {r["record"] for r in rules} - {r["record"] for r in budgets} == {
+    for rule in defaults:
+        assert set(rule["labels"]) <= {"budget_scope", "team"}, rule  # no budget_key: every key
+    return budgets, defaults, [r for r in rules if r not in budgets + defaults]
+
+
+def test_shipped_budgets_file() -> None:
+    budgets, defaults, others = _budget_rules(BUDGETS)
+    assert {r["record"] for r in budgets} == {"genai_cost:budget_usd:daily", "genai_cost:budget_usd:monthly"}
+    # The user scope's example is examples/budgets/user-budgets.yml, loadable beside this file.
+    assert {r["labels"]["budget_scope"] for r in budgets} == SCOPES - {"user"}
+    assert [(r["record"], r["labels"]["budget_scope"]) for r in defaults] == [
+        ("genai_cost:default_budget_usd:monthly", "tenant")
+    ]
+    assert {r["record"] for r in others} == {
         "genai_cost:anomaly_floor_usd:1h",
         "genai_cost:cache_floor_input_tokens:1h",
     }
 
 
+def test_example_user_budgets_file() -> None:
+    """examples/budgets/: a user default and one user's own budget, loadable beside budgets.yml."""
+    result = run_tool("promtool", "check", "rules", str(USER_BUDGETS_EXAMPLE))
+    assert result.returncode == 0, result.stdout + result.stderr
+    budgets, defaults, others = _budget_rules(USER_BUDGETS_EXAMPLE)
+    assert [(r["record"], r["labels"]["budget_scope"]) for r in defaults] == [
+        ("genai_cost:default_budget_usd:monthly", "user")
+    ]
+    assert [(r["record"], r["labels"]["budget_scope"]) for r in budgets] == [("genai_cost:budget_usd:monthly", "user")]
+    assert others == []
+    # A group name of its own, so that rule listings (and promtool's group_eval_order) tell them apart.
+    shipped = {group["name"] for group in load_yaml(BUDGETS)["groups"]}
+    assert not shipped & {group["name"] for group in load_yaml(USER_BUDGETS_EXAMPLE)["groups"]}
+
+
 def test_every_budget_scope_has_spend_rules() -> None:
-    recording = [r for g in load_yaml(RULE_FILES[0])["groups"] for r in g["rules"]]
+    """Every scope's spend, per key: in the recording rules, and the user scope in alerts.yml."""
+    recording = [r for path in RULE_FILES for g in load_yaml(path)["groups"] for r in g["rules"] if "record" in r]
     for record in ("genai_cost:scope_cost_usd:1d", "genai_cost:scope_cost_usd:month_to_date"):
         scopes = [r["labels"]["budget_scope"] for r in recording if r["record"] == record]
         assert sorted(scopes) == sorted(SCOPES), record

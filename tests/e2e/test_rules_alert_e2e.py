@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from genai_cost.mockprovider import MockProvider
-from tests.helpers.alerting import RULE_FILES, alertmanager_config_for_test, budgets_file
-from tests.helpers.instrumented import base_env, otel_env
-from tests.helpers.otlp import OtlpReceiver
-from tests.helpers.stack import AlertmanagerServer, PrometheusServer, WebhookReceiver
+from tests.helpers.alerting import RULE_FILES, AlertPipeline, alert_pipeline, budgets_file
+from tests.helpers.process import AppProcess
 
 JOB = "e2e-budget-app"
 # USD per million tokens (genai-prices): gpt-4.1 2.00 in / 8.00 out; gpt-4o-mini 0.15 in / 0.60 out.
@@ -46,43 +42,16 @@ DESCRIPTION_TAIL = (
 )
 
 
-@dataclass
-class Delivered:
-    webhook: WebhookReceiver
-    alertmanager: AlertmanagerServer
-    prometheus: PrometheusServer
-
-
 @pytest.fixture(scope="module")
 def delivered(
-    tmp_path_factory: pytest.TempPathFactory,
-    otlp_receiver: OtlpReceiver,
-    mock_openai: MockProvider,
-    prometheus_port: int,
-    run_instrumented: Any,
-) -> Iterator[Delivered]:
+    tmp_path_factory: pytest.TempPathFactory, prometheus_port: int, budget_app: Callable[..., AppProcess]
+) -> Iterator[AlertPipeline]:
     workdir = tmp_path_factory.mktemp("budget-alert")
-    env = base_env(
-        **otel_env(JOB, otlp_receiver.traces_url, prometheus_port),
-        GENAI_COST_PROVIDER_MAP=f"127.0.0.1:{mock_openai.port}=openai",
-        OPENAI_API_KEY="test",
-        OPENAI_BASE_URL=mock_openai.base_url,
-    )
-    app = run_instrumented("budget_app.py", env)
-    app.wait_for_line(lambda line: line == "READY", timeout=30)
+    app = budget_app(JOB)
     budgets = budgets_file(workdir / "budgets.yml", BUDGETS)
-    with (
-        WebhookReceiver() as webhook,
-        AlertmanagerServer(workdir / "am", alertmanager_config_for_test(webhook.url)) as alertmanager,
-        PrometheusServer(
-            workdir / "prom",
-            scrape_targets={JOB: [f"127.0.0.1:{prometheus_port}"]},
-            rule_files=[*RULE_FILES, budgets],
-            alertmanager_url=alertmanager.url,
-        ) as prometheus,
-    ):
+    with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, [*RULE_FILES, budgets]) as pipeline:
         try:
-            yield Delivered(webhook, alertmanager, prometheus)
+            yield pipeline
         finally:
             app.send_line("exit")
             app.wait(timeout=15)
@@ -93,7 +62,7 @@ def _alert(payload: dict[str, Any], alertname: str) -> dict[str, Any]:
     return alert
 
 
-def test_exceeded_daily_budget_reaches_the_team_on_call(delivered: Delivered) -> None:
+def test_exceeded_daily_budget_reaches_the_team_on_call(delivered: AlertPipeline) -> None:
     payload = delivered.webhook.wait_for(
         lambda p: p["commonLabels"].get("alertname") == "GenAICostDailyBudgetExceeded", timeout=60
     )
@@ -122,7 +91,7 @@ def test_exceeded_daily_budget_reaches_the_team_on_call(delivered: Delivered) ->
     }
 
 
-def test_half_of_the_global_budget_reaches_the_default_webhook(delivered: Delivered) -> None:
+def test_half_of_the_global_budget_reaches_the_default_webhook(delivered: AlertPipeline) -> None:
     payload = delivered.webhook.wait_for(
         lambda p: p["commonLabels"].get("alertname") == "GenAICostDailyBudget50Percent"
         and p["commonLabels"].get("budget_scope") == "global",
@@ -137,7 +106,7 @@ def test_half_of_the_global_budget_reaches_the_default_webhook(delivered: Delive
     )
 
 
-def test_lower_thresholds_of_the_exceeded_budget_are_inhibited(delivered: Delivered) -> None:
+def test_lower_thresholds_of_the_exceeded_budget_are_inhibited(delivered: AlertPipeline) -> None:
     delivered.webhook.wait_for(
         lambda p: p["commonLabels"].get("alertname") == "GenAICostDailyBudgetExceeded", timeout=60
     )
@@ -156,7 +125,7 @@ def test_lower_thresholds_of_the_exceeded_budget_are_inhibited(delivered: Delive
     assert ("GenAICostDailyBudget80Percent", JOB) not in sent
 
 
-def test_no_other_budget_alert_fires(delivered: Delivered) -> None:
+def test_no_other_budget_alert_fires(delivered: AlertPipeline) -> None:
     delivered.webhook.wait_for(
         lambda p: p["commonLabels"].get("alertname") == "GenAICostDailyBudgetExceeded", timeout=60
     )

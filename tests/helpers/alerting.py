@@ -5,6 +5,8 @@
   tree and inhibition rules untouched, every receiver replaced by one webhook (the receiver's name
   is kept, so a payload says which route it took) and the grouping waits cut to seconds.
 - :func:`budgets_file`: a budgets file in the format of prometheus/budgets.yml.
+- :func:`alert_pipeline`: Prometheus evaluating rule files on a scraped job, sending to Alertmanager
+  (:func:`alertmanager_config_for_test`), delivering to a webhook receiver.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.helpers.stack import AlertmanagerServer, PrometheusServer, WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "prometheus"
@@ -65,3 +71,26 @@ def budgets_file(path: Path, budgets: Sequence[Mapping[str, Any]]) -> Path:
         rules.append({"record": record, "expr": f"vector({budget['usd']})", "labels": labels})
     path.write_text(json.dumps({"groups": [{"name": "genai-cost-budgets", "rules": rules}]}, indent=2))
     return path
+
+
+@dataclass
+class AlertPipeline:
+    webhook: WebhookReceiver
+    alertmanager: AlertmanagerServer
+    prometheus: PrometheusServer
+
+
+@contextmanager
+def alert_pipeline(
+    workdir: Path, scrape_targets: Mapping[str, Sequence[str]], rule_files: Sequence[Path]
+) -> Iterator[AlertPipeline]:
+    """Prometheus scraping ``scrape_targets`` with ``rule_files`` -> Alertmanager with the shipped
+    routing -> a webhook receiver; all three stopped on exit."""
+    with (
+        WebhookReceiver() as webhook,
+        AlertmanagerServer(workdir / "am", alertmanager_config_for_test(webhook.url)) as alertmanager,
+        PrometheusServer(
+            workdir / "prom", scrape_targets=scrape_targets, rule_files=rule_files, alertmanager_url=alertmanager.url
+        ) as prometheus,
+    ):
+        yield AlertPipeline(webhook, alertmanager, prometheus)

@@ -17,7 +17,7 @@ import pytest
 from google.genai import types
 
 from genai_cost.google_genai import extract
-from genai_cost.mockprovider.gemini_api import enums_by_name
+from genai_cost.mockprovider.gemini_replay import enums_by_name
 from genai_cost.usage import Usage
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "realdata_gemini.jsonl"

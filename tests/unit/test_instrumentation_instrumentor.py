@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -77,3 +78,89 @@ def test_entry_point_is_declared() -> None:
 
     [entry] = [ep for ep in entry_points(group="opentelemetry_instrumentor") if ep.name == "genai_cost_openai"]
     assert entry.load() is OpenAICostInstrumentor
+
+
+# --- patch on import: instrumenting imports no SDK ------------------------------------------------
+# Each case runs in a fresh interpreter, the only place where an SDK is truly not imported yet.
+# (instrumentor, SDK module, patched module, patched "Class.method"), one row per SDK.
+SDKS = {
+    "openai": ("genai_cost.openai:OpenAICostInstrumentor", "openai",
+               "openai.resources.chat.completions.completions", "Completions.create"),
+    "anthropic": ("genai_cost.anthropic:AnthropicCostInstrumentor", "anthropic",
+                  "anthropic._base_client", "SyncAPIClient.request"),
+    "google-genai": ("genai_cost.google_genai:GoogleGenAICostInstrumentor", "google.genai",
+                     "google.genai.models", "Models.generate_content"),
+}  # fmt: skip
+
+_PATCH_ON_IMPORT = """
+import importlib, json, sys
+import wrapt
+
+instrumentor_path, sdk, module_name, method = sys.argv[1:5]
+steps = sys.argv[5].split(",")
+module_path, class_name = instrumentor_path.split(":")
+instrumentor = getattr(importlib.import_module(module_path), class_name)()
+
+def wrapped():
+    owner, attribute = method.split(".")
+    return isinstance(vars(getattr(importlib.import_module(module_name), owner))[attribute], wrapt.FunctionWrapper)
+
+seen = {}
+for step in steps:
+    if step == "instrument":
+        instrumentor.instrument(skip_dep_check=True)
+    elif step == "uninstrument":
+        instrumentor.uninstrument()
+    elif step == "check":
+        loaded = sorted(m for m in sys.modules if m == sdk or m.startswith(sdk + ".") or m == "genai_prices")
+        seen.setdefault("loaded before import", loaded)
+    elif step == "import":
+        importlib.import_module(sdk)
+        seen["wrapped after import"] = wrapped()
+    else:
+        seen[step] = wrapped()
+print(json.dumps(seen))
+"""
+
+
+def _patch_on_import(sdk: str, steps: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PATCH_ON_IMPORT, *SDKS[sdk], steps], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_instrumenting_imports_no_sdk_and_a_later_import_is_patched(sdk: str) -> None:
+    seen = _patch_on_import(sdk, "instrument,check,import")
+    assert seen == {"loaded before import": [], "wrapped after import": True}
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_uninstrument_before_the_import_leaves_the_sdk_untouched(sdk: str) -> None:
+    seen = _patch_on_import(sdk, "instrument,uninstrument,check,import")
+    assert seen == {"loaded before import": [], "wrapped after import": False}
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_uninstrument_after_the_import_restores_the_sdk(sdk: str) -> None:
+    seen = _patch_on_import(sdk, "instrument,import,uninstrument,after uninstrument,instrument,instrumented again")
+    assert seen == {"wrapped after import": True, "after uninstrument": False, "instrumented again": True}
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_an_sdk_imported_first_is_patched_at_once(sdk: str) -> None:
+    seen = _patch_on_import(sdk, "import,instrument,patched at once,uninstrument,restored")
+    assert seen == {"wrapped after import": False, "patched at once": True, "restored": False}
+
+
+@pytest.mark.parametrize("sdk", ["openai", "anthropic", "google_genai"])
+def test_package_names_every_module_its_patches_wrap(sdk: str) -> None:
+    import importlib
+
+    package = importlib.import_module(f"genai_cost.{sdk}.package")
+    wrappers = importlib.import_module(f"genai_cost.{sdk}.wrappers")
+    assert set(package.MODULES) == {patch.module for patch in wrappers.PATCHES}
+    assert all(module.startswith(package.SDK_MODULE + ".") for module in package.MODULES)

@@ -6,13 +6,14 @@ Loaded by `opentelemetry-instrument` through the entry point `genai_cost_anthrop
     AnthropicCostInstrumentor().instrument()
 """
 
-from genai_cost.anthropic.package import INSTRUMENTS, SDK_MODULE
+from genai_cost.anthropic.package import INSTRUMENTS, MODULES, SDK_MODULE
 from genai_cost.instrumentation.instrumentor import SdkInstrumentor
 
 
 class AnthropicCostInstrumentor(SdkInstrumentor):
     instruments = INSTRUMENTS
     sdk_module = SDK_MODULE
+    modules = MODULES
     wrappers_module = "genai_cost.anthropic.wrappers"
 
 

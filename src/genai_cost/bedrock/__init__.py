@@ -7,13 +7,14 @@ Loaded by `opentelemetry-instrument` through the entry point `genai_cost_bedrock
     BedrockCostInstrumentor().instrument()
 """
 
-from genai_cost.bedrock.package import INSTRUMENTS, SDK_MODULE
+from genai_cost.bedrock.package import INSTRUMENTS, MODULES, SDK_MODULE
 from genai_cost.instrumentation.instrumentor import SdkInstrumentor
 
 
 class BedrockCostInstrumentor(SdkInstrumentor):
     instruments = INSTRUMENTS
     sdk_module = SDK_MODULE
+    modules = MODULES
     wrappers_module = "genai_cost.bedrock.wrappers"
 
 

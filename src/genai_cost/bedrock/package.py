@@ -4,3 +4,5 @@
 SDK_MODULE = "botocore"
 # 1.34.116 is the first release whose bedrock-runtime model has Converse and ConverseStream.
 INSTRUMENTS = ("botocore >= 1.34.116",)
+# The module holding the method wrappers.PATCHES wraps: patched when the app imports it (boto3 does).
+MODULES = ("botocore.client",)

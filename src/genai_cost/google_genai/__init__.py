@@ -7,13 +7,14 @@ Loaded by `opentelemetry-instrument` through the entry point `genai_cost_google_
     GoogleGenAICostInstrumentor().instrument()
 """
 
-from genai_cost.google_genai.package import INSTRUMENTS, SDK_MODULE
+from genai_cost.google_genai.package import INSTRUMENTS, MODULES, SDK_MODULE
 from genai_cost.instrumentation.instrumentor import SdkInstrumentor
 
 
 class GoogleGenAICostInstrumentor(SdkInstrumentor):
     instruments = INSTRUMENTS
     sdk_module = SDK_MODULE
+    modules = MODULES
     wrappers_module = "genai_cost.google_genai.wrappers"
 
 

@@ -41,7 +41,6 @@ _TOTALS = (
 )
 
 
-
 def _count(obj: Any, snake: str, camel: str) -> int:
     if isinstance(obj, dict) and snake not in obj:
         return count(obj, camel)

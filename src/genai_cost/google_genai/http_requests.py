@@ -63,8 +63,6 @@ class Requests:
 current: ContextVar[Requests | None] = ContextVar("genai_cost_google_genai_requests", default=None)
 
 
-
-
 def request(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     requests = current.get()
     response = wrapped(*args, **kwargs)

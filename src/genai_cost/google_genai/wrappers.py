@@ -147,4 +147,3 @@ class _AsyncGeminiStream(AsyncStream):
             return await super().__anext__()
         finally:
             http_requests.current.reset(token)
-

@@ -1,9 +1,11 @@
-"""The instrumentor of every SDK package: patches an SDK when the app imports it, never before.
+"""The instrumentor of every SDK package: patches an SDK's modules when the app imports them.
 
-`instrument()` imports no SDK: it registers a post-import hook (wrapt's) for the SDK's top-level
-package, which runs at once if the app has already imported it. An app that never imports an SDK
-pays nothing for it. `uninstrument()` unwraps what was patched, and a hook that has not run yet
-finds the instrumentor off and patches nothing.
+`instrument()` imports nothing of the SDK: it registers a post-import hook (wrapt's) for each module
+that holds a patched method, which runs at once if the module is already imported. SDKs load their
+API modules lazily (openai imports `openai.resources.responses` on the first `client.responses`), so
+an app pays only for what it uses: nothing for an SDK it never imports, nothing for the parts of an
+SDK it never calls. `uninstrument()` unwraps what was patched; a hook that has not run yet finds the
+instrumentor off and patches nothing.
 """
 
 from __future__ import annotations
@@ -13,26 +15,26 @@ import logging
 import sys
 import threading
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 
-from genai_cost.instrumentation.api import Patch
+if TYPE_CHECKING:
+    from genai_cost.instrumentation.api import Patch
 
 logger = logging.getLogger("genai_cost")
 
 
 class SdkInstrumentor(BaseInstrumentor):
-    """Subclasses name the SDK: its distribution requirement, its top-level module, and the module of
-    its declarations (`PATCHES`, `CALLS` and optionally `forget()`, imported only once the SDK is)."""
+    """Subclasses name the SDK: its distribution requirement, and the module of its declarations:
+    `MODULES` (the modules holding patched methods, plain data), `PATCHES`, `CALLS` and optionally
+    `forget()`. The declarations module is imported only once the SDK is."""
 
     instruments: Sequence[str] = ()  # e.g. ("openai >= 1.40.0",)
-    sdk_module: str = ""  # the SDK's top-level package, whose import triggers patching
-    # Other modules whose import triggers it: a namespace package runs no post-import hook, so an SDK
-    # that became one (mistralai 2.0) is seen by its subpackage's import instead.
-    also_on: Sequence[str] = ()
+    sdk_module: str = ""  # the SDK's top-level package
+    modules: Sequence[str] = ()  # the SDK modules holding patched methods, each patched on its import
     wrappers_module: str = ""  # genai_cost.<sdk>.wrappers
 
     def __init__(self) -> None:
@@ -44,6 +46,7 @@ class SdkInstrumentor(BaseInstrumentor):
         self._kwargs: dict[str, Any] | None = None  # set while instrumented
         self._hooked = False
         self._patched: list[Patch] = []
+        self._reported: set[str] = set()  # what is missing from the installed SDK, logged once
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.instruments
@@ -52,17 +55,22 @@ class SdkInstrumentor(BaseInstrumentor):
         with self._lock:
             self._kwargs = kwargs
             hooked, self._hooked = self._hooked, True
-        modules = (self.sdk_module, *self.also_on)
         if not hooked:  # one hook per module and process: it reads the current state when it runs
-            for module in modules:
+            wrapt.register_post_import_hook(self._on_sdk_import, self.sdk_module)
+            for module in self.modules:
                 wrapt.register_post_import_hook(self._on_import, module)
-        elif any(module in sys.modules for module in modules):  # instrumented again after uninstrument
-            self._on_import(None)
+            return
+        if sys.modules.get(self.sdk_module) is not None:  # instrumented again after uninstrument
+            self._on_sdk_import(sys.modules[self.sdk_module])
+        for module in self.modules:
+            if sys.modules.get(module) is not None:
+                self._on_import(sys.modules[module])
 
     def _uninstrument(self, **kwargs: Any) -> None:
         with self._lock:
             self._kwargs = None
             patched, self._patched = self._patched, []
+            self._reported = set()
         declarations = sys.modules.get(self.wrappers_module)
         forget = getattr(declarations, "forget", None)
         if forget is not None:  # what the SDK package remembers across calls
@@ -75,31 +83,58 @@ class SdkInstrumentor(BaseInstrumentor):
             except (ImportError, AttributeError):
                 continue
 
+    def _on_sdk_import(self, sdk: Any) -> None:
+        """Say once, in one line, what this SDK version lacks of what its already imported modules
+        should hold (a module that cannot be imported, a method missing from a class); modules
+        imported later say theirs when they are. Nothing is imported to find out."""
+        present = [module for module in self.modules if module in sys.modules]
+        if not present:
+            return
+        try:
+            declarations = importlib.import_module(self.wrappers_module)
+            patches = [patch for patch in declarations.PATCHES if patch.module in present]
+            self._report([f"{patch.module}.{patch.method}" for patch in patches if not _has(patch)])
+        except Exception:
+            logger.debug("genai-cost: could not check %s", self.sdk_module, exc_info=True)
+
+    def _report(self, missing: list[str]) -> None:
+        missing = [name for name in missing if name not in self._reported]
+        if missing:  # one line for all of them: an older SDK is normal, not an error
+            self._reported.update(missing)
+            missed = ", ".join(missing)
+            logger.info("genai-cost: this %s has no %s; those calls are not measured", self.sdk_module, missed)
+
     def _on_import(self, module: Any) -> None:
-        """Patch the SDK (the post-import hook; never raises into the app's import)."""
+        """Patch what `module` holds (the post-import hook; never raises into the app's import)."""
         try:
             with self._lock:
-                if self._kwargs is None or self._patched:
-                    return
-                self._patched = self._patch(self._kwargs)
+                if self._kwargs is not None:
+                    self._patch(module.__name__, self._kwargs)
         except Exception:
-            logger.warning("genai-cost: could not instrument %s", self.sdk_module, exc_info=True)
+            logger.warning("genai-cost: could not instrument %s", getattr(module, "__name__", module), exc_info=True)
 
-    def _patch(self, kwargs: dict[str, Any]) -> list[Patch]:
+    def _patch(self, module_name: str, kwargs: dict[str, Any]) -> None:
         from genai_cost.handler import get_telemetry
         from genai_cost.instrumentation.wrapper import make_wrapper
 
         declarations = importlib.import_module(self.wrappers_module)
         telemetry = get_telemetry(kwargs.get("tracer_provider"), kwargs.get("meter_provider"))
-        patched, missing = [], []
+        missing = []
         for patch in declarations.PATCHES:
+            if patch.module != module_name or patch in self._patched:
+                continue
             wrapper = patch.wrapper or make_wrapper(telemetry, declarations.CALLS, patch.api, patch.is_async)
             try:
                 wrapt.wrap_function_wrapper(patch.module, patch.method, wrapper)
-                patched.append(patch)
+                self._patched.append(patch)
             except (ImportError, AttributeError):  # an SDK version without this method
                 missing.append(f"{patch.module}.{patch.method}")
-        if missing:  # one line for all of them: an older SDK is normal, not an error
-            missed = ", ".join(missing)
-            logger.info("genai-cost: this %s has no %s; those calls are not measured", self.sdk_module, missed)
-        return patched
+        self._report(missing)
+
+
+def _has(patch: Patch) -> bool:
+    """Whether an imported SDK module has a patched method (None in sys.modules: it cannot be imported)."""
+    module = sys.modules.get(patch.module)
+    owner, _, attribute = patch.method.rpartition(".")
+    target = getattr(module, owner, None) if owner else module
+    return target is not None and hasattr(target, attribute)

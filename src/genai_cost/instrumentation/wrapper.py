@@ -16,6 +16,8 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
+from genai_cost import watch
+from genai_cost.budgets import BudgetExceeded
 from genai_cost.call import Call, current_call
 from genai_cost.endpoints import Endpoint
 from genai_cost.handler import Telemetry
@@ -34,6 +36,7 @@ class Request:
     model: str | None
     stream: bool = False
     content: Any = None  # what the Api's request_content reads (keyword arguments, a body)
+    conversation_id: str | None = None  # gen_ai.conversation.id, when the request names one
 
 
 class Run:
@@ -123,10 +126,14 @@ def start(telemetry: Telemetry, calls: Calls, api: Api, instance: Any, args: Any
         if outer is not None:  # made by a library genai-cost measures too: recorded once, by that call
             call = outer.nested(api.operation, request.endpoint, request.model)
         else:
-            call = telemetry.start(api.operation, request.endpoint, request.model, request.stream)
+            conversation = request.conversation_id
+            call = telemetry.start(api.operation, request.endpoint, request.model, request.stream, conversation)
+            watch.begin(call)  # budgets: BudgetExceeded here, before anything is sent
         if call.captures_content:
             capture.record_request(call, api, request.content)
         return calls.run(call, api, request, args, kwargs)
+    except BudgetExceeded:
+        raise
     except Exception:
         logger.debug("genai-cost: could not start a span", exc_info=True)
         return None

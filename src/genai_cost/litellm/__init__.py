@@ -10,12 +10,13 @@ Loaded by `opentelemetry-instrument` through the entry point `genai_cost_litellm
 """
 
 from genai_cost.instrumentation.instrumentor import SdkInstrumentor
-from genai_cost.litellm.package import INSTRUMENTS, SDK_MODULE
+from genai_cost.litellm.package import INSTRUMENTS, MODULES, SDK_MODULE
 
 
 class LiteLLMCostInstrumentor(SdkInstrumentor):
     instruments = INSTRUMENTS
     sdk_module = SDK_MODULE
+    modules = MODULES
     wrappers_module = "genai_cost.litellm.wrappers"
 
 

@@ -7,13 +7,13 @@ Loaded by `opentelemetry-instrument` through the entry point `genai_cost_mistral
 """
 
 from genai_cost.instrumentation.instrumentor import SdkInstrumentor
-from genai_cost.mistral.package import INSTRUMENTS, SDK_MODULE
+from genai_cost.mistral.package import INSTRUMENTS, MODULES, SDK_MODULE
 
 
 class MistralCostInstrumentor(SdkInstrumentor):
     instruments = INSTRUMENTS
     sdk_module = SDK_MODULE
-    also_on = ("mistralai.client",)  # 2.0 made `mistralai` a namespace package
+    modules = MODULES
     wrappers_module = "genai_cost.mistral.wrappers"
 
 

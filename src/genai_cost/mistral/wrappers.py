@@ -1,13 +1,12 @@
 """What the mistralai SDK's calls are: chat complete and stream (sync and async) and embeddings.
 
 The SDK's classes moved between major versions: `mistralai.chat.Chat` in 1.x, `mistralai.client.chat.Chat`
-from 2.0. The package the installed SDK has is the one patched, so an app never sees a warning for
-the other. `chat.parse*` call `complete` / `stream` and are measured there.
+from 2.0. Both are declared; only the modules the installed SDK has are ever imported, so only those
+are patched. `chat.parse*` call `complete` / `stream` and are measured there.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from genai_cost import endpoints, names
@@ -23,22 +22,17 @@ CHAT_STREAM = Api(names.OP_CHAT, stream_content=content.StreamContent, streams=T
 EMBEDDINGS = Api(names.OP_EMBEDDINGS, extract.embeddings_outcome)
 
 
-def _package() -> str:
-    """`mistralai.client` (2.0 and later) or `mistralai` (1.x), where the SDK's resource modules are."""
-    try:
-        return "mistralai.client" if importlib.util.find_spec("mistralai.client.chat") else "mistralai"
-    except ImportError:  # 1.x: mistralai.client is a module, not a package
-        return "mistralai"
-
-
-_ROOT = _package()
-PATCHES = (
-    Patch(f"{_ROOT}.chat", "Chat.complete", CHAT),
-    Patch(f"{_ROOT}.chat", "Chat.complete_async", CHAT, is_async=True),
-    Patch(f"{_ROOT}.chat", "Chat.stream", CHAT_STREAM),
-    Patch(f"{_ROOT}.chat", "Chat.stream_async", CHAT_STREAM, is_async=True),
-    Patch(f"{_ROOT}.embeddings", "Embeddings.create", EMBEDDINGS),
-    Patch(f"{_ROOT}.embeddings", "Embeddings.create_async", EMBEDDINGS, is_async=True),
+PATCHES = tuple(
+    patch
+    for root in ("mistralai.client", "mistralai")  # 2.0 and later; 1.x (package.py: only one exists)
+    for patch in (
+        Patch(f"{root}.chat", "Chat.complete", CHAT),
+        Patch(f"{root}.chat", "Chat.complete_async", CHAT, is_async=True),
+        Patch(f"{root}.chat", "Chat.stream", CHAT_STREAM),
+        Patch(f"{root}.chat", "Chat.stream_async", CHAT_STREAM, is_async=True),
+        Patch(f"{root}.embeddings", "Embeddings.create", EMBEDDINGS),
+        Patch(f"{root}.embeddings", "Embeddings.create_async", EMBEDDINGS, is_async=True),
+    )
 )
 
 

@@ -12,6 +12,7 @@ Handled here, before the wire format's routes, for every flavor:
   an error reply in the format's error shape (429 also sends ``retry-after: 0``);
 - ``{"mock": {"error": "timeout"}}`` or model ``mock-timeout``: wait
   ``timeout_delay_s``, then answer normally;
+- ``{"mock": {"latency_ms": n}}``: wait n milliseconds before answering, as a real provider takes;
 - ``{"mock": {"replay": "<record id>"}}``: the recorded body, verbatim (see :mod:`.replay`);
 - ``{"mock": {"cut_after": n}}`` on a stream: send its first n events, then drop the connection
   without ending the body (a stream that breaks midway; clients see an incomplete read).
@@ -392,6 +393,10 @@ class MockProvider:
 
     def _dispatch(self, req: MockRequest) -> Reply | None:
         wire = self._format
+        latency_ms = req.mock.get("latency_ms")  # a provider's time to answer, for timing what runs meanwhile
+        if isinstance(latency_ms, int | float) and not isinstance(latency_ms, bool) and latency_ms > 0:
+            if self._stopping.wait(latency_ms / 1000):
+                return None
         failure = mock_failure(req)
         if failure == "timeout":
             if self._stopping.wait(self.timeout_delay_s):

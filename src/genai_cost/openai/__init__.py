@@ -7,12 +7,13 @@ Loaded by `opentelemetry-instrument` through the entry point `genai_cost_openai`
 """
 
 from genai_cost.instrumentation.instrumentor import SdkInstrumentor
-from genai_cost.openai.package import INSTRUMENTS, SDK_MODULE
+from genai_cost.openai.package import INSTRUMENTS, MODULES, SDK_MODULE
 
 
 class OpenAICostInstrumentor(SdkInstrumentor):
     instruments = INSTRUMENTS
     sdk_module = SDK_MODULE
+    modules = MODULES
     wrappers_module = "genai_cost.openai.wrappers"
 
 

@@ -109,6 +109,13 @@ class _Run(Run):
     __slots__ = ("hide",)  # the app gets no usage-only chunk it did not ask for
 
 
+def conversation_id(conversation: Any) -> str | None:
+    """The Responses API's `conversation`: an id, or a {"id": ...} object."""
+    if isinstance(conversation, Mapping):
+        conversation = conversation.get("id")
+    return conversation if isinstance(conversation, str) and conversation else None
+
+
 class OpenAICalls(Calls):
     def request(self, api: Api, instance: Any, args: Any, kwargs: Any) -> Request:
         model = kwargs.get("model")
@@ -117,6 +124,7 @@ class OpenAICalls(Calls):
             model if isinstance(model, str) else None,
             kwargs.get("stream") is True,
             kwargs,
+            conversation_id(kwargs.get("conversation")) if api is RESPONSES else None,
         )
 
     def run(self, call: Call, api: Api, request: Request, args: Any, kwargs: Any) -> Run:

@@ -17,15 +17,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from genai_cost import config, names
-from genai_cost.price_file import PriceFile
 from genai_cost.pricing import refresh
 from genai_cost.pricing.bundled import bundled_candidates, bundled_entry, utc_day
 from genai_cost.pricing.overrides import Overrides
 from genai_cost.pricing.types import SOURCE_PROVIDER, Price, PriceEntry
 from genai_cost.providers import Provider
 from genai_cost.usage import Usage
+
+if TYPE_CHECKING:
+    from genai_cost.price_file import PriceFile
 
 logger = logging.getLogger("genai_cost")
 
@@ -55,6 +58,7 @@ class PriceBook:
         self._configure: Callable[[], None] | None = None
         self._configure_lock = threading.Lock()
         self._refresh: refresh.PriceRefresh | None = None  # only when the user opted in
+        self._warming = False
 
     @classmethod
     def from_config(cls) -> PriceBook:
@@ -77,6 +81,28 @@ class PriceBook:
                 if self._configure is not None:
                     self._configure()
                     self._configure = None
+
+    def warm(self) -> None:
+        """Load the price data in the background, once, when the first call starts.
+
+        Nothing is loaded at import or at instrumentation: an app that makes no LLM call never pays
+        for genai-prices (about 35 ms of CPU next to an SDK). The first call's request is in flight
+        while the data loads, so the call is priced at its end without waiting, or waits only for
+        what is left.
+        """
+        if self._warming:
+            return
+        self._warming = True
+        threading.Thread(target=self._load, name="genai-cost-prices", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            self._ensure_configured()
+            from genai_prices.data_snapshot import get_snapshot
+
+            get_snapshot()
+        except Exception:  # the first price lookup loads (and reports) it again
+            logger.debug("genai-cost: could not load the price data ahead of the first call", exc_info=True)
 
     def stop_refresh(self) -> None:
         """Stop the background price refresh (the prices it fetched stay in use)."""

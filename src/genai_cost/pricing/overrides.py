@@ -13,13 +13,16 @@ import bisect
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from genai_cost import config
-from genai_cost.price_file import ModelOverride, PriceFile, PriceFileError, match
-from genai_cost.price_file import load as load_price_file
 from genai_cost.pricing.bundled import bundled_entry, fixed_entry
 from genai_cost.pricing.types import SOURCE_OVERRIDE, PriceEntry
 from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS, Provider
+
+# The price file's modules load only when a file is configured: most apps have none.
+if TYPE_CHECKING:
+    from genai_cost.price_file import ModelOverride, PriceFile
 
 logger = logging.getLogger("genai_cost")
 
@@ -37,6 +40,8 @@ class Overrides:
     def of(cls, price_file: PriceFile | None) -> Overrides:
         if price_file is None:
             return cls()
+        from genai_cost.price_file import match
+
         return cls(price_file, price_file.path, 0, match.boundaries(price_file))
 
     @classmethod
@@ -45,6 +50,9 @@ class Overrides:
         path = config.get().prices_file
         if not path:
             return cls()
+        from genai_cost.price_file import PriceFileError
+        from genai_cost.price_file import load as load_price_file
+
         try:
             price_file = load_price_file(path, KNOWN_PROVIDERS)
         except PriceFileError as error:
@@ -67,6 +75,8 @@ class Overrides:
         if self.price_file is None:
             return None
         for model in dict.fromkeys(m for m in models if m):
+            from genai_cost.price_file import match
+
             hit = match.find_model(self.price_file, provider.name, model, tier, at)
             if hit is not None:
                 return self._override_entry(hit, provider, tier, at, moment)
@@ -105,6 +115,8 @@ class Overrides:
         if self.price_file is None:
             return entry
         model_ids = [*models, (entry.name or "").partition("/")[2]]
+        from genai_cost.price_file import match
+
         discount = match.find_discount(self.price_file, provider.name, [m for m in model_ids if m], tier, at)
         if discount is None:
             return entry

@@ -8,6 +8,9 @@ OPENAI_BASE_URL like any openai app. Token usage is forced with the mock provide
 - 3 x gpt-4.1, 1,000,000 input and 100,000 output tokens: 3 x (1.0 * $2.00 + 0.1 * $8.00) = $8.40
 - 1 x gpt-4o-mini, 1,000,000 input and 200,000 output tokens: $0.15 + 0.2 * $0.60 = $0.27
 
+Two users spend it (attribution `user.id`, a counter label under GENAI_COST_METRIC_LABELS=user.id):
+u-2002 the first two gpt-4.1 calls ($5.60), u-1001 the third and the gpt-4o-mini call ($3.07).
+
 It prints ``READY`` after the last call and exits on a line (or EOF) on stdin.
 """
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 import sys
 
 import openai
+
+import genai_cost
 
 
 def usage(prompt: int, completion: int) -> dict:
@@ -35,9 +40,11 @@ def usage(prompt: int, completion: int) -> dict:
 def main() -> int:
     client = openai.OpenAI()
     messages = [{"role": "user", "content": "Summarise the quarter."}]
-    for _ in range(3):
-        client.chat.completions.create(model="gpt-4.1", messages=messages, extra_body=usage(1_000_000, 100_000))
-    client.chat.completions.create(model="gpt-4o-mini", messages=messages, extra_body=usage(1_000_000, 200_000))
+    for user in ("u-2002", "u-2002", "u-1001"):
+        with genai_cost.attributes({"user.id": user}):
+            client.chat.completions.create(model="gpt-4.1", messages=messages, extra_body=usage(1_000_000, 100_000))
+    with genai_cost.attributes({"user.id": "u-1001"}):
+        client.chat.completions.create(model="gpt-4o-mini", messages=messages, extra_body=usage(1_000_000, 200_000))
     print("READY", flush=True)
     sys.stdin.readline()
     return 0

@@ -1,0 +1,208 @@
+"""Startup cost: what an instrumentation adds to a process that imports one SDK, and to its first call.
+
+1. Process start. An app that imports only `openai` (with openai, anthropic and google-genai installed)
+   is started in a fresh process under OpenTelemetry auto-instrumentation (what `opentelemetry-instrument`
+   runs: `auto_instrumentation.initialize()` from its sitecustomize) with one family of GenAI
+   instrumentations enabled at a time: none (the floor), genai-cost, the official OpenTelemetry ones,
+   OpenLLMetry. Every other installed instrumentation stays as it is. The families are chosen by
+   distribution, because the official and OpenLLMetry entry points share names (`openai`,
+   `anthropic`) that OTEL_PYTHON_DISABLED_INSTRUMENTATIONS cannot tell apart. Measured: the child's CPU
+   time (user + system) and peak RSS, interleaved rounds, medians; "added" is against the floor.
+2. The first priced call. A fresh process instruments the openai SDK (genai-cost, real OTel SDK
+   pipeline) and makes two chat calls to the mock provider; the same without instrumentation. Reported:
+   the first call's extra wall time over the uninstrumented first call, with the mock answering at once
+   (worst case: nothing to overlap with) and after 200 ms (a fast real provider), and the second call's.
+
+    python3 benchmarks/startup.py             # 15 rounds; --rounds N, --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+# Distribution names of each family of GenAI instrumentations.
+FAMILIES: dict[str, frozenset[str]] = {
+    "floor": frozenset(),
+    "genai-cost": frozenset({"genai-cost"}),
+    "official": frozenset({
+        "opentelemetry-instrumentation-genai-openai",
+        "opentelemetry-instrumentation-genai-anthropic",
+        "opentelemetry-instrumentation-google-genai",
+    }),
+    "openllmetry": frozenset({
+        "opentelemetry-instrumentation-openai",
+        "opentelemetry-instrumentation-anthropic",
+        "opentelemetry-instrumentation-google-generativeai",
+    }),
+}  # fmt: skip
+GENAI = frozenset().union(*FAMILIES.values())
+
+APP = """
+import openai
+client = openai.OpenAI(api_key="sk-startup", base_url="http://127.0.0.1:9/v1")
+"""
+
+
+def start_child(family: str) -> None:
+    """In the child: auto-instrumentation with one GenAI family, then the app."""
+    import importlib.metadata
+
+    from opentelemetry.instrumentation.auto_instrumentation import _load, initialize
+
+    enabled = FAMILIES[family]
+    every = importlib.metadata.entry_points
+
+    def entry_points(**params: Any) -> Any:
+        found = every(**params)
+        if params.get("group") != "opentelemetry_instrumentor":
+            return found
+        return [ep for ep in found if ep.dist is None or ep.dist.name not in GENAI or ep.dist.name in enabled]
+
+    _load.entry_points = entry_points  # type: ignore[attr-defined]
+    initialize()
+    exec(compile(APP, "app.py", "exec"), {})
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        OTEL_TRACES_EXPORTER="none",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_SERVICE_NAME="startup",
+        TRACELOOP_TRACE_CONTENT="false",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH", "")])),
+    )
+    return env
+
+
+def measure_start(family: str) -> tuple[float, float]:
+    """(CPU seconds, peak RSS MiB) of one child process."""
+    argv = [sys.executable, str(Path(__file__)), "--child", family]
+    process = subprocess.Popen(argv, env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{family}: {process.stderr.read().decode() if process.stderr else ''}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+FIRST_CALL = """
+import json, sys, time
+import openai
+instrumented, base_url, latency_ms = sys.argv[1] == "1", sys.argv[2], int(sys.argv[3])
+if instrumented:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from genai_cost.openai import OpenAICostInstrumentor
+    OpenAICostInstrumentor().instrument(
+        tracer_provider=TracerProvider(), meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+client = openai.OpenAI(api_key="sk-startup", base_url=base_url, max_retries=0)
+times = []
+for _ in range(2):
+    started = time.perf_counter()
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}],
+                                   extra_body={"mock": {"latency_ms": latency_ms}})
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def measure_calls(base_url: str, instrumented: bool, latency_ms: int) -> list[float]:
+    argv = [sys.executable, "-c", FIRST_CALL, "1" if instrumented else "0", base_url, str(latency_ms)]
+    done = subprocess.run(argv, env=_child_env(), capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(done.stdout)
+
+
+def _median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def run_start(rounds: int) -> dict[str, dict[str, float]]:
+    samples: dict[str, list[tuple[float, float]]] = {family: [] for family in FAMILIES}
+    for _ in range(rounds):
+        for family in FAMILIES:  # interleaved: machine noise spreads over every family alike
+            samples[family].append(measure_start(family))
+    floor_cpu = statistics.median(cpu for cpu, _ in samples["floor"])
+    floor_rss = statistics.median(rss for _, rss in samples["floor"])
+    out = {}
+    for family, values in samples.items():
+        cpu = statistics.median(c for c, _ in values)
+        rss = statistics.median(r for _, r in values)
+        out[family] = {"cpu_ms": cpu * 1000, "rss_mib": rss, "added_cpu_ms": (cpu - floor_cpu) * 1000,
+                       "added_rss_mib": rss - floor_rss}  # fmt: skip
+    return out
+
+
+def run_first_call(rounds: int) -> dict[str, dict[str, float]]:
+    from genai_cost.mockprovider import MockProvider
+
+    mock = MockProvider()  # in this process: the children's CPU is not shared with it
+    mock.start()
+    try:
+        out = {}
+        for latency_ms in (0, 200):
+            bare: list[list[float]] = []
+            cost: list[list[float]] = []
+            for _ in range(rounds):
+                bare.append(measure_calls(mock.base_url, False, latency_ms))
+                cost.append(measure_calls(mock.base_url, True, latency_ms))
+            out[f"provider answers in {latency_ms} ms"] = {
+                "first_call_extra_ms": _median_ms([c[0] - b[0] for b, c in zip(bare, cost, strict=True)]),
+                "second_call_extra_ms": _median_ms([c[1] - b[1] for b, c in zip(bare, cost, strict=True)]),
+            }
+        return out
+    finally:
+        mock.stop()
+
+
+def table(start: dict[str, dict[str, float]], first: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "| instrumentation | process CPU (ms) | added CPU (ms) | peak RSS (MiB) | added RSS (MiB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for family, row in start.items():
+        lines.append(f"| {family} | {row['cpu_ms']:.0f} | {row['added_cpu_ms']:+.1f} | {row['rss_mib']:.1f} "
+                     f"| {row['added_rss_mib']:+.1f} |")  # fmt: skip
+    lines += ["", "| genai-cost, openai chat call | first call, extra (ms) | second call, extra (ms) |"]
+    lines += ["|---|---:|---:|"]
+    for case, row in first.items():
+        lines.append(f"| {case} | {row['first_call_extra_ms']:+.2f} | {row['second_call_extra_ms']:+.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        start_child(args.child)
+        return 0
+    load = os.getloadavg()[0]
+    start = run_start(args.rounds)
+    first = run_first_call(args.rounds)
+    if args.json:
+        print(json.dumps({"load_average": load, "start": start, "first_call": first}, indent=2))
+    else:
+        print(f"{args.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+              f"load average {load:.1f}, Python {sys.version.split()[0]}")  # fmt: skip
+        print(table(start, first))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,13 @@
+"""The opt-in budget guard: budgets from GENAI_COST_BUDGETS_FILE, enforced in the app before a call is sent.
+
+- file.py: the budgets file, read and checked (every problem names its line);
+- periods.py: the calendar month and the last 24 hours;
+- spend.py: this process's spend per key; fleet.py: the fleet's, read from Prometheus in the background;
+- groups.py: the budgets of one (scope, period) and the keys over them;
+- guard.py: the check at a call's start and the record at its end; errors.py: BudgetExceeded.
+"""
+
+from genai_cost.budgets.errors import BudgetExceeded
+from genai_cost.budgets.guard import Guard, guard_from_config
+
+__all__ = ["BudgetExceeded", "Guard", "guard_from_config"]

@@ -1,0 +1,135 @@
+"""The guard: keys over budget from this process's spend and the fleet's, checks, refusals, rollover."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.trace import INVALID_SPAN
+
+from genai_cost.budgets import BudgetExceeded, Guard
+from genai_cost.budgets.file import parse
+from genai_cost.budgets.fleet import Query, spend_query
+from genai_cost.budgets.groups import prometheus_labels
+from genai_cost.call import Call
+from genai_cost.endpoints import endpoint_for
+
+REPO = Path(__file__).resolve().parents[2]
+BUDGETS = """\
+budgets:
+  - {scope: user.id, key: "*", period: monthly, limit_usd: 5, action: block}
+  - {scope: user.id, key: vip, period: monthly, limit_usd: 50, action: block}
+  - {scope: model, key: gpt-4.1, period: daily, limit_usd: 3, action: warn}
+"""
+ENDPOINT = endpoint_for("https://api.openai.com/v1")
+
+
+def call(user: str | None, model: str = "gpt-4o-mini") -> Call:
+    attribution = {"user.id": user} if user else None
+    return Call(None, INVALID_SPAN, "chat", ENDPOINT, model, (), False, attribution)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def guard() -> Any:
+    provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    yield Guard(parse(BUDGETS, "b.yaml"), provider.get_meter("test"), "checkout", ("user.id",), "http://prom:9090")
+    provider.shutdown()
+
+
+def refusal(guard: Guard, c: Call) -> BudgetExceeded | None:
+    try:
+        guard.check(c)
+    except BudgetExceeded as error:
+        return error
+    return None
+
+
+def test_a_key_is_refused_once_its_spend_reaches_its_limit(guard: Guard) -> None:
+    guard.record(call("alice"), 4.99)
+    assert refusal(guard, call("alice")) is None
+    guard.record(call("alice"), 0.01)
+    refused = refusal(guard, call("alice"))
+    assert refused is not None
+    assert (refused.scope, refused.key, refused.period, refused.limit_usd) == ("user.id", "alice", "monthly", 5.0)
+    assert refused.spend_usd == pytest.approx(5.0, rel=1e-12)
+    assert refusal(guard, call("bob")) is None and refusal(guard, call(None)) is None
+
+
+def test_a_key_of_its_own_overrides_the_wildcard(guard: Guard) -> None:
+    guard.record(call("vip"), 10.0)
+    assert refusal(guard, call("vip")) is None
+    guard.record(call("vip"), 40.0)
+    assert refusal(guard, call("vip")) is not None
+
+
+def test_fleet_spend_plus_this_process_since_the_read(guard: Guard) -> None:
+    users = next(group for group in guard.groups if group.scope == "user.id")
+    guard.record(call("alice"), 1.0)
+    now = time.time()
+    guard.fleet_read({g.query: {} for g in guard.groups if g.query}, now)  # not scraped yet
+    assert users.spend("alice", now) == 1.0  # never less than this process's own
+    guard.fleet_read({users.query: {"alice": 4.5}, **{g.query: {} for g in guard.groups if g is not users}}, now)
+    assert refusal(guard, call("alice")) is None
+    guard.record(call("alice"), 0.5)  # 4.5 read + 0.5 since
+    assert refusal(guard, call("alice")) is not None
+
+
+def test_last_months_fleet_figures_are_dropped(guard: Guard) -> None:
+    users = next(group for group in guard.groups if group.scope == "user.id")
+    november = 1_796_000_000.0  # 2026-11-29 UTC
+    users.fleet_read({"alice": 9.0}, november)
+    assert users.spend("alice", november) == 9.0
+    assert users.spend("alice", november + 3 * 86_400) == 0.0  # December
+
+
+def test_warn_budgets_never_refuse(guard: Guard) -> None:
+    guard.record(call(None, "gpt-4.1"), 3.0)
+    assert refusal(guard, call(None, "gpt-4.1")) is None
+
+
+def test_fail_closed_refuses_block_budgets_while_unreadable() -> None:
+    provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    guard = Guard(parse(BUDGETS, "b.yaml"), provider.get_meter("t"), "s", ("user.id",), "http://p", fail_closed=True)
+    guard.fleet_unreadable(OSError("refused"))
+    refused = refusal(guard, call("alice"))
+    assert refused is not None and refused.spend_unknown
+    assert refusal(guard, call(None)) is None  # no budget applies to a call without a user
+    guard.fleet_read({g.query: {} for g in guard.groups if g.query}, time.time())
+    assert refusal(guard, call("alice")) is None
+    provider.shutdown()
+
+
+def test_scopes_map_to_prometheus_labels() -> None:
+    assert prometheus_labels("global", ()) == ()
+    assert prometheus_labels("service", ()) == ("service_name", "job")
+    assert prometheus_labels("model", ()) == ("gen_ai_request_model",)
+    assert prometheus_labels("tenant.id", ("tenant.id",)) == ("tenant_id",)
+    assert prometheus_labels("tenant.id", ()) is None  # not a metric label: this process's spend only
+    query = Query(("service_name", "job"), "daily", lambda now: 86_400)
+    assert query.key_of({"job": "checkout"}) == "checkout"
+    assert query.key_of({"job": "fleet", "service_name": "checkout"}) == "checkout"
+
+
+def test_the_spend_query_is_exact_where_promql_allows() -> None:
+    x = "gen_ai_client_cost_usd_total"
+    assert spend_query(("tenant_id",), 3600) == (
+        f"sum by (tenant_id) (((last_over_time({x}[3600s]) - {x} offset 3600s) and (resets({x}[3600s]) == 0))"
+        f" or ((last_over_time({x}[3600s]) unless {x} offset 3600s) and (resets({x}[3600s]) == 0))"
+        f" or increase({x}[3600s]))"
+    )
+    assert spend_query((), 60).startswith("sum (")
+
+
+def test_the_check_costs_under_2_us_with_three_budgets() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "budget_guard.py"), "--calls", "20000", "--check"],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| check, 1,000 other users over theirs |" in done.stdout
