@@ -271,7 +271,10 @@ class MockProvider:
     ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`); ``"anthropic"`` speaks
     the Anthropic Messages wire format instead (see :mod:`.anthropic_api`). Flavors ``"gemini"`` and
     ``"vertex"`` speak Gemini's wire format (see :mod:`.gemini_api`); give google-genai clients
-    :attr:`root_url` as their base URL.
+    :attr:`root_url` as their base URL. ``"bedrock"`` speaks Bedrock Runtime to boto3 (Converse and
+    InvokeModel, streams in AWS event-stream framing; see :mod:`.bedrock_api`): give the client
+    :attr:`root_url` as ``endpoint_url``. ``"mistral"`` is the OpenAI format as Mistral sends it
+    (usage at the end of every chat stream); give ``Mistral(server_url=...)`` :attr:`root_url`.
     ``records_path`` names a realdata-format JSONL file for ``mock.replay``.
     ``timeout_delay_s`` is how long ``timeout`` requests wait before answering.
 
