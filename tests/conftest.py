@@ -93,3 +93,6 @@ def env_map(mock: Any, provider: str) -> dict[str, str]:
 
 
 os.environ.setdefault("OPENAI_API_KEY", "test-key")
+# LiteLLM fetches its model cost map from GitHub at import unless told to use its bundled copy: tests
+# never leave loopback.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

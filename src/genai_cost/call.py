@@ -3,6 +3,10 @@
 A wrapper starts a call with `Telemetry.start` (handler.py) and ends it exactly once: `end` with
 what an extractor reads off the response, or `end_failed` with the error and what the provider had
 already reported. Both never raise: nothing here may break the host app's call.
+
+A call made while another one's SDK method runs (LiteLLM calling the openai SDK) is part of that
+logical call: it is `nested` in the outer call, has no span and counts nothing, and hands what it
+read to the outer call, which records the call once (see nesting.py for what it takes from it).
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from genai_cost import content, names, spans
+from genai_cost import content, names, nesting, spans
 from genai_cost.endpoints import Endpoint
 from genai_cost.errors import error_type_of
 from genai_cost.outcome import Outcome
@@ -28,13 +33,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("genai_cost")
 
+# The call whose SDK method is running in this context (set while it is active).
+_current: ContextVar[Call | None] = ContextVar("genai_cost_current_call", default=None)
+
+
+def current_call() -> Call | None:
+    """The call an SDK method started now would be made inside, if any."""
+    return _current.get()
+
 
 class Call:
     """One GenAI call in flight: ends exactly once, by `finish` or `fail`."""
 
     __slots__ = (
         "telemetry", "span", "operation", "endpoint", "request_model", "labels", "captures_content",
-        "started", "done", "_token", "attribution", "watch",
+        "started", "done", "_token", "attribution", "watch", "outer", "inner", "_current_token",
     )  # fmt: skip
 
     def __init__(
@@ -61,15 +74,29 @@ class Call:
         self._token: object | None = None
         self.attribution = attribution  # who spent it, resolved once at the start
         self.watch: Watch | None = None  # what the app asked to see of this call (watch.py), if anything
+        self.outer: Call | None = None  # set on a nested call: the call it is part of
+        self.inner: list[Outcome] = []  # what the calls nested in this one read
+        self._current_token: Any = None
+
+    def nested(self, operation: str, endpoint: Endpoint, request_model: str | None) -> Call:
+        """A call made inside this one: no span, no counts; it reports its outcome to this call."""
+        call = Call(self.telemetry, self.span, operation, endpoint, request_model or "", self.labels)
+        call.outer = self
+        return call
 
     def activate(self) -> None:
-        """Make the span current while the SDK sends the request (HTTP spans nest under it)."""
+        """Make the span current while the SDK sends the request (HTTP spans nest under it), and
+        this call the one other calls are made inside."""
+        if self.outer is not None:
+            return
         self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        self._current_token = _current.set(self)
 
     def deactivate(self) -> None:
         if self._token is not None:
             otel_context.detach(self._token)
-            self._token = None
+            _current.reset(self._current_token)
+            self._token = self._current_token = None
 
     # --- ending the call ---------------------------------------------------------------------
     def end(self, read_outcome: Callable[[], Outcome]) -> None:
@@ -103,6 +130,11 @@ class Call:
         if self.done:
             return
         self.done = True
+        if self.outer is not None:
+            self.outer.inner.append(outcome)
+            return
+        if self.inner:
+            outcome = nesting.merged(outcome, self.inner) or outcome
         elapsed = time.perf_counter() - self.started
         response_model = outcome.response_model or ""
         attributes, tokens = self._account(outcome, response_model, elapsed, failed=False)
@@ -123,6 +155,12 @@ class Call:
         if self.done:
             return
         self.done = True
+        if self.outer is not None:  # usage billed before the failure still counts, in the outer call
+            if outcome is not None:
+                self.outer.inner.append(outcome)
+            return
+        if self.inner:
+            outcome = nesting.merged(outcome, self.inner)
         elapsed = time.perf_counter() - self.started
         error_type = error_type_of(error)
         response_model = ""

@@ -30,14 +30,20 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "demo",
-        help="run 30 real SDK calls (openai, anthropic, google-genai) against the bundled mock provider; show the cost",
+        help=(
+            "run 35 real SDK calls (openai, anthropic, google-genai, boto3 Bedrock, mistralai) against the "
+            "bundled mock provider; show the cost"
+        ),
         description=(
-            "Start the bundled mock provider on loopback (OpenAI, xAI, OpenRouter, Anthropic and Gemini wire "
-            "formats), instrument the openai, anthropic and google-genai SDKs with genai-cost and a real "
-            "OpenTelemetry SDK, and run a workload of 30 calls through them: openai chat (sync and async, "
-            "streams), Responses, embeddings, a legacy completion, cached prompts, reasoning models, an xAI and "
-            "an OpenRouter call; anthropic prompt-cache write then read and a thinking stream; google-genai "
-            "implicit cache, a thinking stream and an embedding; for each SDK an unpriced model and an error. "
+            "Start the bundled mock provider on loopback (OpenAI, xAI, OpenRouter, Anthropic, Gemini, Bedrock and "
+            "Mistral wire formats), instrument the openai, anthropic, google-genai, boto3 and mistralai SDKs with "
+            "genai-cost and a real OpenTelemetry SDK, and run a workload of 35 calls through them: openai chat "
+            "(sync and async, streams), Responses, embeddings, a legacy completion, cached prompts, reasoning "
+            "models, an xAI and an OpenRouter call; anthropic prompt-cache write then read and a thinking "
+            "stream; google-genai implicit cache, a thinking stream and an embedding; for each of those an "
+            "unpriced model and an error; "
+            "Bedrock Converse through an inference profile (cache write then read) and a Llama stream; a Mistral "
+            "chat and stream. "
             "Then print cost and tokens per provider and model as read back from the live Prometheus endpoint. "
             "Fully offline; no API key needed."
         ),

@@ -1,8 +1,8 @@
 """`genai-cost demo`: a realistic LLM workload, fully offline, and what genai-cost makes of it.
 
-Local mock providers (OpenAI, xAI, OpenRouter, Anthropic and Gemini wire formats) stand in for the
-real APIs; the real openai, anthropic and google-genai SDKs talk to them over HTTP, instrumented by
-genai-cost with a real OpenTelemetry SDK.
+Local mock providers (OpenAI, xAI, OpenRouter, Anthropic, Gemini, Bedrock and Mistral wire formats)
+stand in for the real APIs; the real openai, anthropic, google-genai, boto3 and mistralai SDKs talk to
+them over HTTP, instrumented by genai-cost with a real OpenTelemetry SDK.
 The table at the end is read back from the live Prometheus endpoint, so it shows exactly what a
 Prometheus server scraping the app would see.
 """
@@ -39,7 +39,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from genai_cost import config, endpoints, names
 from genai_cost.anthropic import AnthropicCostInstrumentor
+from genai_cost.bedrock import BedrockCostInstrumentor
 from genai_cost.google_genai import GoogleGenAICostInstrumentor
+from genai_cost.mistral import MistralCostInstrumentor
 from genai_cost.mockprovider import MockProvider
 from genai_cost.openai import OpenAICostInstrumentor
 
@@ -49,7 +51,7 @@ HOST = "127.0.0.1"
 # gen_ai.provider.name, told to genai-cost by the provider map. The anthropic and google-genai SDKs
 # name their provider themselves.
 OPENAI_FLAVORS = ("openai", "x_ai", "openrouter")
-MOCK_FLAVORS = (*OPENAI_FLAVORS, "anthropic", "gemini")
+MOCK_FLAVORS = (*OPENAI_FLAVORS, "anthropic", "gemini", "bedrock", "mistral")
 API_KEY = "demo-key-for-the-local-mock"  # the mocks accept any key
 
 # --- local mock providers and the environment genai-cost reads ----------------------------------
@@ -344,6 +346,8 @@ def run_steps(steps: list[Step]) -> int:
 
 
 def run_workload(urls: Mapping[str, str]) -> int:
+    from genai_cost import demo_bedrock_mistral as more  # it builds on this module's Step
+
     with ExitStack() as stack:
         oai, xai, router = (
             stack.enter_context(openai.OpenAI(base_url=urls[flavor], api_key=API_KEY)) for flavor in OPENAI_FLAVORS
@@ -352,6 +356,8 @@ def run_workload(urls: Mapping[str, str]) -> int:
         gemini = genai.Client(api_key=API_KEY, http_options=genai_types.HttpOptions(base_url=urls["gemini"]))
         stack.callback(gemini.close)
         steps = build_workload(urls, oai, xai, router) + anthropic_workload(claude) + google_genai_workload(gemini)
+        steps += more.bedrock_workload(more.bedrock_client(urls["bedrock"]))
+        steps += more.mistral_workload(more.mistral_client(urls["mistral"]))
         return run_steps(steps)
 
 
@@ -506,7 +512,10 @@ def _genai_spans(exporters: Exporters) -> int:
 
 
 def _instrumented_run(exporters: Exporters) -> int:
-    instrumentors = (OpenAICostInstrumentor(), AnthropicCostInstrumentor(), GoogleGenAICostInstrumentor())
+    instrumentors = (
+        OpenAICostInstrumentor(), AnthropicCostInstrumentor(), GoogleGenAICostInstrumentor(), BedrockCostInstrumentor(),
+        MistralCostInstrumentor(),
+    )  # fmt: skip
     with mock_providers() as urls, provider_map({flavor: urls[flavor] for flavor in OPENAI_FLAVORS}):
         for instrumentor in instrumentors:
             instrumentor.instrument(tracer_provider=exporters.tracer_provider, meter_provider=exporters.meter_provider)

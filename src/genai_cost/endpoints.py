@@ -6,7 +6,9 @@ chat stream asks for usage (`stream_options.include_usage`) is decided here too,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from genai_cost import config
@@ -107,6 +109,17 @@ def wants_stream_usage(endpoint: Endpoint) -> bool:
         return True
     host = endpoint.address or ""
     return host in cfg.stream_usage_hosts or f"{host}:{endpoint.port}" in cfg.stream_usage_hosts
+
+
+def ask_stream_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A chat stream's keyword arguments with stream_options.include_usage added, unless the app
+    chose; True: the app did not ask, so the extra usage-only chunk is to be hidden from it."""
+    options = kwargs.get("stream_options")
+    if not options:  # not given, None, or the SDK's omit/NOT_GIVEN sentinels
+        return {**kwargs, "stream_options": {"include_usage": True}}, True
+    if isinstance(options, Mapping) and "include_usage" not in options:
+        return {**kwargs, "stream_options": {**options, "include_usage": True}}, True
+    return kwargs, False
 
 
 def reset_cache() -> None:

@@ -67,8 +67,25 @@ def mock_gemini() -> Iterator[MockProvider]:
 
 
 @pytest.fixture(scope="module")
+def mock_bedrock() -> Iterator[MockProvider]:
+    """A mock provider speaking Bedrock Runtime to boto3 (flavor bedrock)."""
+    yield from _mock("bedrock")
+
+
+@pytest.fixture(scope="module")
+def mock_mistral() -> Iterator[MockProvider]:
+    """A mock provider speaking Mistral's API (flavor mistral)."""
+    yield from _mock("mistral")
+
+
+@pytest.fixture(scope="module")
 def sdk_env(
-    mock_openai: MockProvider, mock_xai: MockProvider, mock_anthropic: MockProvider, mock_gemini: MockProvider
+    mock_openai: MockProvider,
+    mock_xai: MockProvider,
+    mock_anthropic: MockProvider,
+    mock_gemini: MockProvider,
+    mock_bedrock: MockProvider,
+    mock_mistral: MockProvider,
 ) -> dict[str, str]:
     """What tests/e2e/apps/genai_app.py reads: each SDK's own key and base-URL variables, pointing at
     the mocks, and the provider map that names the OpenAI-compatible mocks' providers."""
@@ -82,6 +99,15 @@ def sdk_env(
         "ANTHROPIC_BASE_URL": mock_anthropic.root_url,
         "GEMINI_API_KEY": "test",
         "GOOGLE_GEMINI_BASE_URL": mock_gemini.root_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": mock_bedrock.root_url,
+        "AWS_MAX_ATTEMPTS": "1",
+        "MISTRAL_API_KEY": "test",
+        "MISTRAL_SERVER_URL": mock_mistral.root_url,
+        # LiteLLM fetches its model cost map from GitHub at import unless told to use its own copy.
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
 
 

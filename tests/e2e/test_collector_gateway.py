@@ -73,7 +73,7 @@ def run(
                 )
                 app = run_instrumented("genai_app.py", env)
                 try:
-                    app.wait_for_line(lambda line: line == "READY", timeout=30)
+                    app.wait_for_line(lambda line: line == "READY", timeout=60)
                     # Every call is done: any metric collection from now on carries the final values.
                     ready_at = time.time()
                     app.send_line("exit")  # the SDK pushes its last metrics and spans at shutdown

@@ -165,7 +165,7 @@ def run(
         )
         app = run_instrumented("genai_app.py", env)
         try:
-            result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=30)
+            result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=60)
             app.wait_for_line(lambda line: line == "READY", timeout=5)
             # Prometheus 2.x discovers targets after ~5 s; the app stays up until both have its final values.
             direct_at = _wait_for_final_scrape(direct, "app", len(EXPECTED), timeout=30)

@@ -1,11 +1,13 @@
-"""Zero-code, end to end: an app with no OpenTelemetry code that uses the openai, anthropic and
-google-genai SDKs, run under `opentelemetry-instrument`, gets one CLIENT span per call with the
+"""Zero-code, end to end: an app with no OpenTelemetry code that uses the openai, anthropic,
+google-genai, boto3 (Bedrock) and mistralai SDKs and the LiteLLM library, run under
+`opentelemetry-instrument`, gets one CLIENT span per call with the
 contract attributes and USD cost, and the contract Prometheus series from OTel's Prometheus
 exporter (docs/design.md "Names"), with every genai-cost instrumentor loaded by its entry point.
 
-One run of tests/e2e/apps/genai_app.py against four local mock providers (flavors openai and
-x_ai, mapped with GENAI_COST_PROVIDER_MAP, anthropic and gemini, reached through each SDK's own
-base-URL variable): spans arrive over OTLP/HTTP protobuf at an in-test receiver; /metrics is
+One run of tests/e2e/apps/genai_app.py against six local mock providers (flavors openai and
+x_ai, mapped with GENAI_COST_PROVIDER_MAP, anthropic, gemini, bedrock and mistral, reached through
+each SDK's own base-URL variable; LiteLLM reaches the openai and anthropic ones): spans arrive
+over OTLP/HTTP protobuf at an in-test receiver; /metrics is
 scraped from the app process while it waits, then the app is told to exit (BatchSpanProcessor
 flushes on shutdown). Most token usages are forced through the mock's ``{"mock": {"usage": ...}}``
 control, the rest follow the mock's documented formula; every expected value below is written by hand.
@@ -38,9 +40,17 @@ GROK_4_1_FAST_REASONING_IN, GROK_4_1_FAST_REASONING_CACHED, GROK_4_1_FAST_REASON
 CLAUDE_SONNET_4_5_IN, CLAUDE_SONNET_4_5_CACHED, CLAUDE_SONNET_4_5_OUT = 3.00, 0.30, 15.00
 CLAUDE_SONNET_4_5_WRITE_5M, CLAUDE_SONNET_4_5_WRITE_1H = 3.75, 6.00
 GEMINI_2_5_FLASH_IN, GEMINI_2_5_FLASH_CACHED, GEMINI_2_5_FLASH_OUT = 0.30, 0.03, 2.50
+# Provider aws: regional.anthropic.claude-3-5-haiku-20241022-v1:0 (what the us. profile is priced at) and Llama.
+HAIKU_3_5_BEDROCK_IN, HAIKU_3_5_BEDROCK_CACHED, HAIKU_3_5_BEDROCK_WRITE, HAIKU_3_5_BEDROCK_OUT = 0.80, 0.08, 1.00, 4.00
+LLAMA_3_1_8B_BEDROCK = 0.22  # in and out
+MISTRAL_SMALL_LATEST_IN, MISTRAL_SMALL_LATEST_OUT = 0.15, 0.60  # provider mistral, since 2026-03-16
 
-ENTRY_POINTS = {"genai_cost_openai", "genai_cost_anthropic", "genai_cost_google_genai"}
-PROVIDERS = {"openai", "x_ai", "anthropic", "gcp.gemini"}
+# genai_cost_bedrock, _mistral and _litellm are registered by pyproject.toml: an install from this tree has them.
+ENTRY_POINTS = {
+    "genai_cost_openai", "genai_cost_anthropic", "genai_cost_google_genai", "genai_cost_bedrock", "genai_cost_mistral",
+    "genai_cost_litellm",
+}  # fmt: skip
+PROVIDERS = {"openai", "x_ai", "anthropic", "gcp.gemini", "aws.bedrock", "mistral_ai"}
 
 
 @dataclass(frozen=True)
@@ -125,11 +135,37 @@ EXPECTED = [
     Expected("generate_content", "acme-internal-70b", "gcp.gemini", "gemini", input=7, output=12),
     # 16: HTTP 429.
     Expected("generate_content", "mock-error-429", "gcp.gemini", "gemini", error_type="429"),
+    # boto3 bedrock-runtime ------------------------------------------------------------------------
+    # 17: Converse through the us. inference profile: inputTokens 100 EXCLUDES the 1500 read and 500
+    #     written, so input = 2100; priced at the regional Claude 3.5 Haiku rates.
+    Expected("chat", "us.anthropic.claude-3-5-haiku-20241022-v1:0", "aws.bedrock", "bedrock", input=2100, output=50,
+             cache_read=1500, cache_write=500,
+             cost=(100 * HAIKU_3_5_BEDROCK_IN + 1500 * HAIKU_3_5_BEDROCK_CACHED + 500 * HAIKU_3_5_BEDROCK_WRITE
+                   + 50 * HAIKU_3_5_BEDROCK_OUT) / M,
+             savings=1500 * (HAIKU_3_5_BEDROCK_IN - HAIKU_3_5_BEDROCK_CACHED) / M),
+    # 18: a Llama stream, mock formula: ceil(26 / 4) = 7 prompt tokens, max_gen_len 7 words out.
+    Expected("chat", "meta.llama3-1-8b-instruct-v1:0", "aws.bedrock", "bedrock", input=7, output=7, stream=True,
+             cost=14 * LLAMA_3_1_8B_BEDROCK / M),
+    # mistralai -------------------------------------------------------------------------------------
+    # 19: mock formula: ceil(15 / 4) + 4 = 8 in, 12 out.
+    Expected("chat", "mistral-small-latest", "mistral_ai", "mistral", input=8, output=12,
+             cost=(8 * MISTRAL_SMALL_LATEST_IN + 12 * MISTRAL_SMALL_LATEST_OUT) / M),
+    # LiteLLM: one span per call at LiteLLM's resolved provider and model -------------------------------
+    # 20: to OpenAI (LiteLLM posts through the openai client without chat.completions.create).
+    Expected("chat", "gpt-4o-mini", "openai", "openai", input=8, output=12,
+             cost=(8 * GPT_4O_MINI_IN + 12 * GPT_4O_MINI_OUT) / M),
+    # 21: an embedding LiteLLM sends through the openai SDK: that SDK call is part of LiteLLM's, one span.
+    #     "owls at night": ceil(13 / 4) = 4 tokens.
+    Expected("embeddings", "text-embedding-3-small", "openai", "openai", input=4,
+             cost=4 * TEXT_EMBEDDING_3_SMALL_IN / M),
+    # 22: to Anthropic, streamed: LiteLLM reports usage because genai-cost asked for it.
+    Expected("chat", "claude-sonnet-4-5", "anthropic", "anthropic", input=8, output=12, stream=True,
+             cost=(8 * CLAUDE_SONNET_4_5_IN + 12 * CLAUDE_SONNET_4_5_OUT) / M),
 ]  # fmt: skip
-# openai 161.4 + 84.6 + 10.2 + 20 + 6064 + 368.2; anthropic 10200 + 564; google-genai 2984.08 + 92.1
-# micro-USD.
-EXPECTED_TOTAL_COST = 0.02054858
-EXPECTED_TOTAL_SAVINGS = (76.8 + 1536 + 76.8 + 8100 + 1105.92) / M
+# openai 161.4 + 84.6 + 10.2 + 20 + 6064 + 368.2; anthropic 10200 + 564; google-genai 2984.08 + 92.1;
+# bedrock 900 + 3.08; mistral 8.4; LiteLLM 8.4 + 0.08 + 204 micro-USD.
+EXPECTED_TOTAL_COST = 0.02167254
+EXPECTED_TOTAL_SAVINGS = (76.8 + 1536 + 76.8 + 8100 + 1105.92 + 1080) / M
 # Each SDK's unknown model: one unpriced call each.
 EXPECTED_UNPRICED = {
     ("openai", "acme-internal-7b"), ("anthropic", "acme-internal-13b"), ("gcp.gemini", "acme-internal-70b")
@@ -194,6 +230,8 @@ def run(
     mock_xai: MockProvider,
     mock_anthropic: MockProvider,
     mock_gemini: MockProvider,
+    mock_bedrock: MockProvider,
+    mock_mistral: MockProvider,
     sdk_env: dict[str, str],
     prometheus_port: int,
     run_instrumented: Any,
@@ -203,7 +241,8 @@ def run(
     assert env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] == PEERS_DISABLED
     app = run_instrumented("genai_app.py", env)
     try:
-        result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=25)
+        # LiteLLM's import alone takes seconds on a busy machine.
+        result_line = app.wait_for_line(lambda line: line.startswith("RESULT "), timeout=60)
         app.wait_for_line(lambda line: line == "READY", timeout=5)
         # The app is alive and idle: its Prometheus exporter answers from the app process.
         scrape = wait_for_scrape(
@@ -224,7 +263,14 @@ def run(
         spans=ours,
         all_spans=all_spans,
         scrape=scrape,
-        mocks={"openai": mock_openai, "x_ai": mock_xai, "anthropic": mock_anthropic, "gemini": mock_gemini},
+        mocks={
+            "openai": mock_openai,
+            "x_ai": mock_xai,
+            "anthropic": mock_anthropic,
+            "gemini": mock_gemini,
+            "bedrock": mock_bedrock,
+            "mistral": mock_mistral,
+        },  # fmt: skip
         receiver=otlp_receiver,
     )
 
@@ -235,13 +281,22 @@ def _server(run: Run, expected: Expected) -> MockProvider:
 
 def _key(span: SpanRecord) -> tuple[str, str, str, str]:
     a = span.attributes
-    return (a["gen_ai.operation.name"], a["gen_ai.provider.name"], a["gen_ai.request.model"],
-            a.get("gen_ai.response.model", ""))
+    return (
+        a["gen_ai.operation.name"],
+        a["gen_ai.provider.name"],
+        a["gen_ai.request.model"],
+        a.get("gen_ai.response.model", ""),
+    )
 
 
 def _selector(key: tuple[str, str, str, str]) -> dict[str, str]:
-    return dict(zip(("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
-                    key, strict=True))
+    return dict(
+        zip(
+            ("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"),
+            key,
+            strict=True,
+        )
+    )
 
 
 # --- the app ----------------------------------------------------------------------------------
@@ -272,6 +327,11 @@ def test_app_exits_cleanly_and_saw_plain_sdk_behaviour(run: Run) -> None:
     assert seen["gemini_stream"] == [12, "mock reply with a fixed number of plain words for token tests"]
     assert seen["gemini_unknown_usage"] == [7, 12]
     assert seen["gemini_error"] == ["ClientError", 429]
+    # Bedrock, Mistral and LiteLLM: their own numbers; LiteLLM's stream shows no usage chunk it did not ask for.
+    assert seen["bedrock_usage"] == [100, 1500]
+    assert seen["bedrock_stream_text"] == "mock reply with a fixed number of"
+    assert seen["mistral_usage"] == 8
+    assert seen["litellm_stream_usage_chunks"] == 0
 
 
 def test_every_instrumentor_is_loaded_by_its_entry_point(run: Run) -> None:
@@ -298,8 +358,8 @@ def test_one_client_span_per_call(run: Run) -> None:
     # The SDK retried the 429 once: two HTTP requests, one logical call, one span.
     errors = [r for r in run.mocks["openai"].requests if r.body and r.body.get("model") == "mock-error-429"]
     assert len(errors) == 2
-    # The anthropic and google-genai clients made one request per call.
-    assert len([r for r in run.mocks["anthropic"].requests if r.path.endswith("/messages")]) == 4
+    # The anthropic and google-genai clients (and LiteLLM's one Anthropic call) made one request per call.
+    assert len([r for r in run.mocks["anthropic"].requests if r.path.endswith("/messages")]) == 5
     assert len([r for r in run.mocks["gemini"].requests if "enerateContent" in r.path]) == 4
     assert {s.resource.get("service.name") for s in run.spans} == {"e2e-app"}
 
@@ -346,7 +406,8 @@ def test_span_attributes(run: Run, index: int) -> None:
 
 
 def test_anthropic_cache_writes_are_split_by_duration(run: Run) -> None:
-    (cached,) = [s for s in run.spans if s.attributes.get("gen_ai.usage.cache_write.input_tokens")]
+    anthropic = [s for s in run.spans if s.attributes["gen_ai.provider.name"] == "anthropic"]
+    (cached,) = [s for s in anthropic if s.attributes.get("gen_ai.usage.cache_write.input_tokens")]
     assert cached.attributes["genai_cost.usage.cache_write_5m.input_tokens"] == 1000
     assert cached.attributes["genai_cost.usage.cache_write_1h.input_tokens"] == 400
 

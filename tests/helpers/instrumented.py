@@ -13,7 +13,10 @@ import pytest
 # point names: apps run here load genai-cost's own instrumentors only.
 PEERS_DISABLED = "openai,anthropic,google-genai,google_generativeai"
 # Inherited settings that would change what an instrumented app does or where it exports.
-SCRUBBED_PREFIXES = ("OTEL_", "GENAI_COST_", "OPENAI_", "XAI_", "AZURE_OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")
+SCRUBBED_PREFIXES = (
+    "OTEL_", "GENAI_COST_", "OPENAI_", "XAI_", "AZURE_OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "AWS_", "MISTRAL_",
+    "LITELLM_",
+)  # fmt: skip
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 

@@ -23,6 +23,7 @@ from genai_cost import names
 from genai_cost.anthropic import AnthropicCostInstrumentor
 from genai_cost.mockprovider import MockProvider
 from tests.conftest import Pipeline, set_env
+from tests.helpers.calls import close, cost, counter, only_span, tokens_by_type
 
 # The SDK warns about retired model names; recorded and test calls use them on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
@@ -34,14 +35,6 @@ WEB_SEARCH = 10.0 / 1000  # USD per search
 USER = [{"role": "user", "content": "What is 10 + 5?"}]  # 15 characters: ceil(15/4) + 4 = 8 tokens
 USER_TOKENS = 8
 MODEL = "claude-sonnet-4-5"
-
-
-def close(actual: float, expected: float) -> bool:
-    return math.isclose(actual, expected, rel_tol=1e-9, abs_tol=0.0)
-
-
-def cost(prices: dict[str, float], **tokens: int) -> float:
-    return sum(prices[kind] * n for kind, n in tokens.items()) / M
 
 
 def usage(uncached: int, output: int, read: int = 0, write_5m: int = 0, write_1h: int = 0, **extra: Any) -> dict:
@@ -93,25 +86,6 @@ def client(mock: MockProvider, instrumented: Pipeline) -> anthropic.Anthropic:
 @pytest.fixture
 def aclient(mock: MockProvider, instrumented: Pipeline) -> anthropic.AsyncAnthropic:
     return sdk_client(mock, instrumented, anthropic.AsyncAnthropic)
-
-
-def only_span(pipeline: Pipeline) -> Any:
-    spans = pipeline.finished()
-    assert len(spans) == 1, [(s.name, s.instrumentation_scope.name) for s in spans]
-    return spans[0]
-
-
-def counter(pipeline: Pipeline, name: str, **labels: str) -> float:
-    return sum(
-        value for attrs, value in pipeline.metrics().get(name, []) if all(attrs.get(k) == v for k, v in labels.items())
-    )
-
-
-def tokens_by_type(pipeline: Pipeline) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for attrs, value in pipeline.metrics().get(names.METRIC_TOKENS, []):
-        found[attrs[names.TOKEN_TYPE]] = found.get(attrs[names.TOKEN_TYPE], 0) + value
-    return found
 
 
 # --- non-streamed ------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ HAIKU_4_5_IN, HAIKU_4_5_OUT = 1.00, 5.00
 FLASH_IN, FLASH_CACHED, FLASH_OUT = 0.30, 0.03, 2.50
 FLASH_LITE_IN, FLASH_LITE_OUT = 0.10, 0.40
 GEMINI_EMBEDDING_IN = 0.15
+# aws regional.anthropic.claude-3-5-haiku-20241022-v1:0 (the us. profile), meta.llama3-1-8b-instruct-v1:0.
+BEDROCK_HAIKU_3_5_IN, BEDROCK_HAIKU_3_5_CACHE_READ, BEDROCK_HAIKU_3_5_OUT = 0.8, 0.08, 4.0
+BEDROCK_HAIKU_3_5_CACHE_WRITE = 1.0
+BEDROCK_LLAMA_3_1_8B = 0.22  # in and out
+MISTRAL_SMALL_LATEST_IN, MISTRAL_SMALL_LATEST_OUT = 0.15, 0.60  # mistral, since 2026-03-16
+MISTRAL_LARGE_2512_IN, MISTRAL_LARGE_2512_OUT = 0.50, 1.50
 
 
 @dataclass
@@ -88,7 +94,9 @@ def test_table_lists_providers_and_models(table: tuple[dict[tuple[str, str], Tab
     assert ("openai", "gpt-4o-mini") in rows
     assert any(provider == "x_ai" and model.startswith("grok") for provider, model in rows)
     assert any(provider == "openrouter" and model.startswith("anthropic/") for provider, model in rows)
-    assert {provider for provider, _model in rows} == {"openai", "x_ai", "openrouter", "anthropic", "gcp.gemini"}
+    assert {provider for provider, _model in rows} == {
+        "openai", "x_ai", "openrouter", "anthropic", "gcp.gemini", "aws.bedrock", "mistral_ai"
+    }  # fmt: skip
     for model in ("gpt-4.1", "gpt-5", "o3-mini", "text-embedding-3-small", "acme-internal-7b", "mock-error-429"):
         assert ("openai", model) in rows, model
 
@@ -100,7 +108,8 @@ def test_total_cost_is_positive_and_the_sum_of_rows(table: tuple[dict[tuple[str,
     assert total.cost == pytest.approx(sum(row.cost for row in rows.values()), abs=0.5e-6 * (len(rows) + 1))
     assert total.calls == sum(row.calls for row in rows.values())
     assert total.input == sum(row.input for row in rows.values())
-    assert total.written == sum(row.written for row in rows.values()) == SYSTEM_TOKENS  # Anthropic's cache write
+    # Anthropic's and Bedrock's cache writes of the system prompt.
+    assert total.written == sum(row.written for row in rows.values()) == 2 * SYSTEM_TOKENS
     assert total.unpriced == sum(row.unpriced for row in rows.values())
 
 
@@ -150,6 +159,34 @@ def test_anthropic_cache_write_then_read(table: tuple[dict[tuple[str, str], Tabl
     ) / M  # fmt: skip
     assert sonnet.cost == pytest.approx(cost, abs=PRINTED)
     assert sonnet.savings == pytest.approx(SYSTEM_TOKENS * (SONNET_4_6_IN - SONNET_4_6_CACHE_READ) / M, abs=PRINTED)
+
+
+def test_bedrock_profile_cache_write_then_read_and_llama_stream(
+    table: tuple[dict[tuple[str, str], TableRow], TableRow],
+) -> None:
+    rows, _total = table
+    haiku = rows[("aws.bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0")]
+    # Converse with the system prompt as a cache point: 15 uncached tokens a call besides the prefix.
+    expected = (2, 2 * (15 + SYSTEM_TOKENS), SYSTEM_TOKENS, SYSTEM_TOKENS, 24)
+    assert (haiku.calls, haiku.input, haiku.cached, haiku.written, haiku.output) == expected
+    cost = (
+        30 * BEDROCK_HAIKU_3_5_IN + SYSTEM_TOKENS * BEDROCK_HAIKU_3_5_CACHE_WRITE
+        + SYSTEM_TOKENS * BEDROCK_HAIKU_3_5_CACHE_READ + 24 * BEDROCK_HAIKU_3_5_OUT
+    ) / M  # fmt: skip
+    assert haiku.cost == pytest.approx(cost, abs=PRINTED)
+    savings = SYSTEM_TOKENS * (BEDROCK_HAIKU_3_5_IN - BEDROCK_HAIKU_3_5_CACHE_READ) / M
+    assert haiku.savings == pytest.approx(savings, abs=PRINTED)
+    llama = rows[("aws.bedrock", "meta.llama3-1-8b-instruct-v1:0")]  # a 44-character prompt: 11 tokens
+    assert (llama.calls, llama.input, llama.output) == (1, 11, 12)
+    assert llama.cost == pytest.approx(23 * BEDROCK_LLAMA_3_1_8B / M, abs=PRINTED)
+
+
+def test_mistral_chat_and_stream(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:
+    rows, _total = table
+    small, large = rows[("mistral_ai", "mistral-small-latest")], rows[("mistral_ai", "mistral-large-2512")]
+    assert (small.calls, small.input, small.output) == (large.calls, large.input, large.output) == (1, 15, 12)
+    assert small.cost == pytest.approx((15 * MISTRAL_SMALL_LATEST_IN + 12 * MISTRAL_SMALL_LATEST_OUT) / M, abs=PRINTED)
+    assert large.cost == pytest.approx((15 * MISTRAL_LARGE_2512_IN + 12 * MISTRAL_LARGE_2512_OUT) / M, abs=PRINTED)
 
 
 def test_anthropic_thinking_stream(table: tuple[dict[tuple[str, str], TableRow], TableRow]) -> None:

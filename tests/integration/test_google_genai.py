@@ -33,6 +33,7 @@ from genai_cost.google_genai import GoogleGenAICostInstrumentor
 from genai_cost.mockprovider import MockProvider
 from genai_cost.mockprovider.tokens import WORDS
 from tests.conftest import Pipeline
+from tests.helpers.calls import close, counter, only_span, tokens_by_type
 
 M = 1_000_000
 FLASH_IN, FLASH_CACHED, FLASH_OUT = 0.30, 0.03, 2.50  # gemini-2.5-flash
@@ -43,10 +44,6 @@ EMBEDDING_001_IN = 0.15
 TWELVE_WORDS = " ".join(WORDS[i % len(WORDS)] for i in range(12))
 HELLO = "hello there"  # ceil(11 / 4) + 4 = 7 prompt tokens
 HELLO_PROMPT = 7
-
-
-def close(actual: float, expected: float) -> bool:
-    return math.isclose(actual, expected, rel_tol=1e-9, abs_tol=0.0)
 
 
 @pytest.fixture
@@ -102,25 +99,6 @@ def metadata(prompt: int, candidates: int, thoughts: int = 0, cached: int = 0, t
     if tool_use:
         usage["toolUsePromptTokenCount"] = tool_use
     return usage
-
-
-def only_span(pipeline: Pipeline) -> Any:
-    spans = pipeline.finished()
-    assert len(spans) == 1, [s.name for s in spans]
-    return spans[0]
-
-
-def counter(pipeline: Pipeline, name: str, **labels: str) -> float:
-    return sum(
-        value for attrs, value in pipeline.metrics().get(name, []) if all(attrs.get(k) == v for k, v in labels.items())
-    )
-
-
-def tokens_by_type(pipeline: Pipeline) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for attrs, value in pipeline.metrics().get(names.METRIC_TOKENS, []):
-        found[attrs[names.TOKEN_TYPE]] = found.get(attrs[names.TOKEN_TYPE], 0) + value
-    return found
 
 
 def usage_of(span: Any) -> tuple[int, int, int, int]:

@@ -355,9 +355,62 @@ GOOGLE_GENAI = Sdk(
     early_stream_usage=True,
 )
 
+# --- mistralai ---------------------------------------------------------------------------------
+# Its SDK has no extra_body: the mock's controls go in the request's free-form `metadata`. Its
+# clients take an httpx client, not httpx2, so it runs in the suites that go over real HTTP.
+
+
+def _mistral_client(base_url: str, transport: Any) -> Any:
+    from mistralai.client import Mistral
+
+    return Mistral(api_key="test-key", server_url=base_url.removesuffix("/v1"))
+
+
+def _mistral_request(model: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"model": model, "messages": USER, **({"metadata": {"mock": {"usage": usage}}} if usage is not None else {})}
+
+
+async def _mistral_async_plain(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.chat.complete_async(**_mistral_request(model, usage))
+
+
+async def _mistral_async_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return await client.chat.stream_async(**_mistral_request(model, usage))
+
+
+def _mistral_instrumentor() -> Any:
+    from genai_cost.mistral import MistralCostInstrumentor
+
+    return MistralCostInstrumentor()
+
+
+MISTRAL = Sdk(
+    name="mistralai",
+    instrumentor=_mistral_instrumentor,
+    client=_mistral_client,
+    async_client=_mistral_client,
+    plain=lambda client, model, usage: client.chat.complete(**_mistral_request(model, usage)),
+    async_plain=_mistral_async_plain,
+    stream=lambda client, model, usage: client.chat.stream(**_mistral_request(model, usage)),
+    stream_asking_usage=lambda client, model, usage: client.chat.stream(**_mistral_request(model, usage)),
+    async_stream=_mistral_async_stream,
+    wire_usage=_openai_wire_usage,  # Mistral's usage has OpenAI's shape
+    model="mistral-small-latest",
+    rates=(0.15, 0.015, 0.60),
+    provider_name="mistral_ai",
+    patched=_patched("genai_cost.mistral.wrappers"),
+    newer_shapes=(),
+    replay=None,
+    method=lambda client: client.chat.complete,
+    request=_mistral_request,
+    flavor="mistral",
+)
+
 SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI,)}
 # The SDKs the fault and concurrency suites run for.
 ALL_SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI, ANTHROPIC, GOOGLE_GENAI)}
+# The fault suite goes over real HTTP: SDKs without an httpx2 transport join it too.
+FAULT_SDKS: dict[str, Sdk] = {**ALL_SDKS, MISTRAL.name: MISTRAL}
 # The provider's real host: detected as the provider (stream usage requested), nothing leaves the process.
 IN_PROCESS_URL = {
     "openai": "https://api.openai.com/v1",

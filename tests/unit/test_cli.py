@@ -11,6 +11,7 @@ from google import genai
 from google.genai import types as genai_types
 
 from genai_cost import demo
+from genai_cost import demo_bedrock_mistral as more
 from genai_cost.cli import main
 
 UNUSED = "http://127.0.0.1:9"  # the clients below are built, never called
@@ -32,14 +33,15 @@ def workload_size() -> int:
     steps = (
         demo.build_workload(urls, oai, oai, oai) + demo.anthropic_workload(claude) + demo.google_genai_workload(gemini)
     )
+    steps += more.bedrock_workload(more.bedrock_client(UNUSED)) + more.mistral_workload(more.mistral_client(UNUSED))
     return len(steps)
 
 
 def test_demo_help_names_all_three_sdks(capsys: pytest.CaptureFixture[str]) -> None:
     text = demo_help(capsys)
-    for sdk in ("openai", "anthropic", "google-genai"):
+    for sdk in ("openai", "anthropic", "google-genai", "boto3", "mistralai"):
         assert re.search(rf"\b{sdk}\b", text), sdk
-    for wire_format in ("OpenAI", "xAI", "OpenRouter", "Anthropic", "Gemini"):
+    for wire_format in ("OpenAI", "xAI", "OpenRouter", "Anthropic", "Gemini", "Bedrock", "Mistral"):
         assert wire_format in text, wire_format
     assert "mock provider" in text
 

@@ -18,7 +18,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from genai_cost import watch
 from genai_cost.budgets import BudgetExceeded
-from genai_cost.call import Call
+from genai_cost.call import Call, current_call
 from genai_cost.endpoints import Endpoint
 from genai_cost.handler import Telemetry
 from genai_cost.instrumentation import capture
@@ -122,8 +122,13 @@ def start(telemetry: Telemetry, calls: Calls, api: Api, instance: Any, args: Any
         return None
     try:
         request = calls.request(api, instance, args, kwargs)
-        call = telemetry.start(api.operation, request.endpoint, request.model, request.stream, request.conversation_id)
-        watch.begin(call)  # budgets: BudgetExceeded here, before anything is sent
+        outer = current_call()
+        if outer is not None:  # made by a library genai-cost measures too: recorded once, by that call
+            call = outer.nested(api.operation, request.endpoint, request.model)
+        else:
+            conversation = request.conversation_id
+            call = telemetry.start(api.operation, request.endpoint, request.model, request.stream, conversation)
+            watch.begin(call)  # budgets: BudgetExceeded here, before anything is sent
         if call.captures_content:
             capture.record_request(call, api, request.content)
         return calls.run(call, api, request, args, kwargs)

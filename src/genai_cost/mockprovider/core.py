@@ -42,8 +42,13 @@ class MockRequest:
 
     @property
     def mock(self) -> dict[str, Any]:
-        """The test-control object sent as ``extra_body={"mock": {...}}``."""
+        """The test-control object sent as ``extra_body={"mock": {...}}``. SDKs that send no free-form
+        top-level field put it in a free-form object of the request: Bedrock Converse in
+        ``additionalModelRequestFields``, Mistral in ``metadata``."""
         value = self.body.get("mock")
+        for holder in ("additionalModelRequestFields", "metadata"):
+            if value is None and isinstance(self.body.get(holder), dict):
+                value = self.body[holder].get("mock")
         return value if isinstance(value, dict) else {}
 
     @property
@@ -75,11 +80,13 @@ class SseEvent:
 
 @dataclass(frozen=True)
 class StreamReply:
-    # A lazy iterable is fine: the server writes and flushes each event as it comes.
-    events: Iterable[SseEvent]
+    # A lazy iterable is fine: the server writes and flushes each event as it comes. Bytes are sent
+    # as they are (Bedrock's binary event-stream frames), events as server-sent events.
+    events: Iterable[SseEvent | bytes]
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     cut_after: int | None = None  # drop the connection after this many events (``mock.cut_after``)
+    content_type: str = "text/event-stream; charset=utf-8"
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,10 @@ def _chunks(req: MockRequest) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def _include_usage(req: MockRequest) -> bool:
+def _include_usage(req: MockRequest, flavor: str = "") -> bool:
+    """Whether a stream ends with usage: when asked, and always for Mistral, which sends it unasked."""
+    if flavor == "mistral":
+        return True
     options = req.body.get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True
 
@@ -136,7 +139,7 @@ def chat_completions(req: MockRequest, state: ServerState, _: re.Match[str]) -> 
     chunks = fmt.chat_stream(
         **common,
         pieces=text_chunks(words, _chunks(req)),
-        usage=usage if _include_usage(req) else None,
+        usage=usage if _include_usage(req, state.flavor) else None,
     )
     return _sse(chunks)
 
@@ -203,6 +206,8 @@ def embeddings(req: MockRequest, state: ServerState, _: re.Match[str]) -> Reply:
         base64_encoded=req.body.get("encoding_format") == "base64",
         usage=_usage(req, lambda: fmt.embeddings_usage(prompt_tokens, state.flavor)),
     )
+    if state.flavor == "mistral":  # Mistral's embeddings carry an id, which its SDK requires
+        body = {"id": state.ids.next("embd-mock-"), **body}
     return JsonReply(200, body)
 
 

@@ -13,6 +13,7 @@ Usage objects depend on the flavor; see :mod:`.tokens` for the numbers:
 - ``openrouter``: adds ``cost`` in USD:
   ``cost = prompt_tokens * 1e-6 + completion_tokens * 2e-6``.
 - ``deepseek``: adds ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens`` to chat usage.
+- ``mistral``: the plain shape; chat streams end with usage whether or not it was asked for.
 
 Embedding vectors are deterministic: component ``i`` is ``(u_i % 2049 - 1024) / 1024``,
 where ``u_i`` is the i-th little-endian uint16 of ``shake_256(input text)``; these values are

@@ -35,6 +35,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from .anthropic_api import ANTHROPIC_FORMAT
+from .bedrock_api import BEDROCK_FORMAT
 from .core import (
     JsonReply,
     MockRequest,
@@ -54,11 +55,12 @@ from .tokens import FLAVORS
 # Flavors speak the OpenAI wire format unless mapped to their own WireFormat below.
 _FORMATS: dict[str, WireFormat] = {flavor: OPENAI_FORMAT for flavor in FLAVORS}
 _FORMATS["anthropic"] = ANTHROPIC_FORMAT
+_FORMATS["bedrock"] = BEDROCK_FORMAT  # boto3's bedrock-runtime: Converse and InvokeModel
 # Gemini Developer API and Vertex AI (their usage differs only in Vertex's trafficType).
 _FORMATS.update(gemini=GEMINI_FORMAT, vertex=GEMINI_FORMAT)
 
 # Credentials never enter the request log.
-_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-amz-security-token"})
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 _MODEL_ERROR = re.compile(r"mock-error-(\d{3})")
 TIMEOUT_MODEL = "mock-timeout"
@@ -230,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_stream(self, reply: StreamReply) -> None:
         self.send_response(reply.status)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Content-Type", reply.content_type)
         self.send_header("Cache-Control", "no-cache")
         # Chunked encoding marks the end of the stream without closing the connection.
         self.send_header("Transfer-Encoding", "chunked")
@@ -241,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
             if sent == reply.cut_after:
                 self.close_connection = True  # no terminating chunk: the body is incomplete
                 return
-            self._write_chunk(_encode_event(event))
+            self._write_chunk(event if isinstance(event, bytes) else _encode_event(event))
         self._write_chunk(b"")  # the zero-length chunk ends the body
 
     def _write_chunk(self, data: bytes) -> None:
@@ -269,7 +271,10 @@ class MockProvider:
     ``"x_ai"``, ``"openrouter"`` or ``"deepseek"`` (see :mod:`.tokens`); ``"anthropic"`` speaks
     the Anthropic Messages wire format instead (see :mod:`.anthropic_api`). Flavors ``"gemini"`` and
     ``"vertex"`` speak Gemini's wire format (see :mod:`.gemini_api`); give google-genai clients
-    :attr:`root_url` as their base URL.
+    :attr:`root_url` as their base URL. ``"bedrock"`` speaks Bedrock Runtime to boto3 (Converse and
+    InvokeModel, streams in AWS event-stream framing; see :mod:`.bedrock_api`): give the client
+    :attr:`root_url` as ``endpoint_url``. ``"mistral"`` is the OpenAI format as Mistral sends it
+    (usage at the end of every chat stream); give ``Mistral(server_url=...)`` :attr:`root_url`.
     ``records_path`` names a realdata-format JSONL file for ``mock.replay``.
     ``timeout_delay_s`` is how long ``timeout`` requests wait before answering.
 

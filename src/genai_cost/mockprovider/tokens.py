@@ -68,7 +68,7 @@ WORDS: tuple[str, ...] = tuple("mock reply with a fixed number of plain words fo
 
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "deepseek-reasoner")
 
-FLAVORS = ("openai", "x_ai", "openrouter", "deepseek", "anthropic", "gemini", "vertex")
+FLAVORS = ("openai", "x_ai", "openrouter", "deepseek", "mistral", "anthropic", "gemini", "vertex", "bedrock")
 
 
 def content_text(content: Any) -> str:

@@ -132,7 +132,7 @@ class OpenAICalls(Calls):
         run.hide = False
         if request.stream and api in _CHAT_STYLE and not _is_raw(kwargs):
             if endpoints.wants_stream_usage(call.endpoint):
-                run.kwargs, run.hide = _ask_stream_usage(kwargs)
+                run.kwargs, run.hide = endpoints.ask_stream_usage(kwargs)
         return run
 
     def result(self, run: Run, result: Any) -> Any:
@@ -165,13 +165,3 @@ def _accumulator(run: Run) -> Any:
 def _is_raw(kwargs: Mapping[str, Any]) -> bool:
     headers = kwargs.get("extra_headers")
     return isinstance(headers, Mapping) and _RAW_RESPONSE_HEADER in headers
-
-
-def _ask_stream_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Add stream_options.include_usage unless the app chose; True: hide the extra chunk."""
-    options = kwargs.get("stream_options")
-    if not options:  # not given, None, or the SDK's omit/NOT_GIVEN sentinels
-        return {**kwargs, "stream_options": {"include_usage": True}}, True
-    if isinstance(options, Mapping) and "include_usage" not in options:
-        return {**kwargs, "stream_options": {**options, "include_usage": True}}, True
-    return kwargs, False

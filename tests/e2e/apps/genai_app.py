@@ -1,13 +1,16 @@
-"""A plain app using the openai, anthropic and google-genai SDKs, with no OpenTelemetry code, for
-the zero-code end-to-end test.
+"""A plain app using the openai, anthropic, google-genai, boto3 (Bedrock) and mistralai SDKs and the
+LiteLLM library, with no OpenTelemetry code, for the zero-code end-to-end test.
 
 Run it as ``opentelemetry-instrument python genai_app.py``. It reads only what any such app reads,
 and each SDK picks its settings up by itself: OPENAI_API_KEY / OPENAI_BASE_URL, ANTHROPIC_API_KEY /
-ANTHROPIC_BASE_URL, GEMINI_API_KEY / GOOGLE_GEMINI_BASE_URL; plus XAI_API_KEY / XAI_BASE_URL for an
-xAI client made with the openai SDK.
+ANTHROPIC_BASE_URL, GEMINI_API_KEY / GOOGLE_GEMINI_BASE_URL, boto3's AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION / AWS_ENDPOINT_URL_BEDROCK_RUNTIME, MISTRAL_API_KEY; plus
+XAI_API_KEY / XAI_BASE_URL for an xAI client made with the openai SDK, MISTRAL_SERVER_URL for the
+Mistral client's server, and the OpenAI and Anthropic base URLs handed to LiteLLM as its api_base.
 
 It makes a fixed list of calls against the local mock providers (openai, then anthropic, then
-google-genai), prints one line ``RESULT {json}`` saying what the app itself saw, then ``READY``,
+google-genai, then Bedrock, Mistral and LiteLLM), prints one line ``RESULT {json}`` saying what
+the app itself saw, then ``READY``,
 and waits for a line on stdin (the test scrapes the Prometheus endpoint meanwhile) before it exits
 with code 0.
 
@@ -24,10 +27,13 @@ import os
 import sys
 
 import anthropic
+import boto3
+import litellm
 import openai
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
+from mistralai.client import Mistral
 
 # >= 1024 tokens by any count (the mock: ceil(chars / 4) + 4 per message = 1028).
 LONG_PROMPT = ("Summarise the cost report for the quarter in one line. " * 80)[:4096]
@@ -38,8 +44,10 @@ CHAT_FIRST_USAGE = {
     "total_tokens": 1040,
     "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
     "completion_tokens_details": {
-        "reasoning_tokens": 0, "audio_tokens": 0,
-        "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+        "reasoning_tokens": 0,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
     },
 }
 CHAT_CACHED_USAGE = {
@@ -52,8 +60,10 @@ STREAM_USAGE = {
     "total_tokens": 32,
     "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
     "completion_tokens_details": {
-        "reasoning_tokens": 0, "audio_tokens": 0,
-        "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+        "reasoning_tokens": 0,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
     },
 }
 EMBEDDINGS_USAGE = {"prompt_tokens": 1000, "total_tokens": 1000}
@@ -71,8 +81,10 @@ XAI_USAGE = {
     "total_tokens": 2090,
     "prompt_tokens_details": {"cached_tokens": 512, "text_tokens": 2000, "audio_tokens": 0, "image_tokens": 0},
     "completion_tokens_details": {
-        "reasoning_tokens": 60, "audio_tokens": 0,
-        "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+        "reasoning_tokens": 60,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
     },
     "num_sources_used": 0,
 }
@@ -142,9 +154,7 @@ def openai_calls(seen: dict[str, object]) -> None:
     seen["xai_completion_tokens"] = grok.usage.completion_tokens
 
     # 7: a model no price table knows (usage as the mock computes it).
-    unknown = client.chat.completions.create(
-        model="acme-internal-7b", messages=[{"role": "user", "content": "hello"}]
-    )
+    unknown = client.chat.completions.create(model="acme-internal-7b", messages=[{"role": "user", "content": "hello"}])
     seen["unknown_usage"] = [unknown.usage.prompt_tokens, unknown.usage.completion_tokens]
 
     # 8: a rate-limited call, retried once by the SDK, then caught.
@@ -173,13 +183,17 @@ def anthropic_calls(seen: dict[str, object]) -> None:
     client = anthropic.Anthropic(max_retries=0)  # ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL
     # 9: prompt cache read and written.
     message = client.messages.create(
-        model="claude-sonnet-4-5", max_tokens=300, messages=ANTHROPIC_QUESTION,
+        model="claude-sonnet-4-5",
+        max_tokens=300,
+        messages=ANTHROPIC_QUESTION,
         extra_body=mock(ANTHROPIC_CACHED_USAGE),
     )
     seen["anthropic_usage"] = [message.usage.input_tokens, message.usage.cache_read_input_tokens]
     # 10: a stream with extended thinking (usage by the mock's formula).
     with client.messages.stream(
-        model="claude-sonnet-4-5", max_tokens=2048, messages=ANTHROPIC_QUESTION,
+        model="claude-sonnet-4-5",
+        max_tokens=2048,
+        messages=ANTHROPIC_QUESTION,
         thinking={"type": "enabled", "budget_tokens": 1024},
     ) as stream:
         seen["anthropic_stream_text"] = "".join(stream.text_stream)
@@ -214,7 +228,8 @@ def google_genai_calls(seen: dict[str, object]) -> None:
     # 15: a model no price table knows.
     unknown = client.models.generate_content(model="acme-internal-70b", contents="hello there")
     seen["gemini_unknown_usage"] = [
-        unknown.usage_metadata.prompt_token_count, unknown.usage_metadata.candidates_token_count
+        unknown.usage_metadata.prompt_token_count,
+        unknown.usage_metadata.candidates_token_count,
     ]
     # 16: rate limited.
     try:
@@ -224,11 +239,50 @@ def google_genai_calls(seen: dict[str, object]) -> None:
         seen["gemini_error"] = [type(error).__name__, error.code]
 
 
+# Converse's usage: inputTokens EXCLUDES the cache reads and writes reported beside it.
+BEDROCK_USAGE = {"inputTokens": 100, "outputTokens": 50, "totalTokens": 2150, "cacheReadInputTokens": 1500,
+                 "cacheWriteInputTokens": 500}  # fmt: skip
+QUESTION = [{"role": "user", "content": "What is 10 + 5?"}]
+
+
+def bedrock_calls(seen: dict[str, object]) -> None:
+    client = boto3.client("bedrock-runtime")  # AWS_* variables, the endpoint included
+    # 17: Converse through a cross-region inference profile, with cache reads and writes.
+    response = client.converse(
+        modelId="us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        messages=[{"role": "user", "content": [{"text": "What is 10 + 5?"}]}],
+        additionalModelRequestFields=mock(BEDROCK_USAGE),
+    )
+    seen["bedrock_usage"] = [response["usage"]["inputTokens"], response["usage"]["cacheReadInputTokens"]]
+    # 18: a Llama stream through InvokeModelWithResponseStream (usage by the mock's formula).
+    stream = client.invoke_model_with_response_stream(
+        modelId="meta.llama3-1-8b-instruct-v1:0", body=json.dumps({"prompt": "Tell me a joke about owls.",
+                                                                    "max_gen_len": 7})
+    )  # fmt: skip
+    seen["bedrock_stream_text"] = "".join(json.loads(e["chunk"]["bytes"])["generation"] for e in stream["body"])
+
+
+def mistral_and_litellm_calls(seen: dict[str, object]) -> None:
+    # 19: Mistral's own SDK (usage by the mock's formula).
+    mistral = Mistral(api_key=os.environ["MISTRAL_API_KEY"], server_url=os.environ["MISTRAL_SERVER_URL"])
+    seen["mistral_usage"] = mistral.chat.complete(model="mistral-small-latest", messages=QUESTION).usage.prompt_tokens
+    # 20, 21: LiteLLM to OpenAI: a chat, and an embedding LiteLLM sends through the openai SDK.
+    openai_base = os.environ["OPENAI_BASE_URL"]
+    litellm.completion(model="openai/gpt-4o-mini", messages=QUESTION, api_base=openai_base)
+    litellm.embedding(model="openai/text-embedding-3-small", input=["owls at night"], api_base=openai_base)
+    # 22: LiteLLM to Anthropic, streamed: usage only because genai-cost asked LiteLLM for it.
+    chunks = list(litellm.completion(model="anthropic/claude-sonnet-4-5", messages=QUESTION, stream=True,
+                                     api_base=os.environ["ANTHROPIC_BASE_URL"]))  # fmt: skip
+    seen["litellm_stream_usage_chunks"] = sum(1 for chunk in chunks if getattr(chunk, "usage", None))
+
+
 def main() -> int:
     seen: dict[str, object] = {}
     openai_calls(seen)
     anthropic_calls(seen)
     google_genai_calls(seen)
+    bedrock_calls(seen)
+    mistral_and_litellm_calls(seen)
     print("RESULT " + json.dumps(seen), flush=True)
     print("READY", flush=True)
     sys.stdin.readline()  # the test says when (EOF also ends the wait)
