@@ -11,8 +11,8 @@ from google import genai
 from google.genai import types as genai_types
 
 from genai_cost import demo
-from genai_cost import demo_bedrock_mistral as more
 from genai_cost.cli import main
+from genai_cost.demo import workload_aws_mistral as more
 
 UNUSED = "http://127.0.0.1:9"  # the clients below are built, never called
 

@@ -6,7 +6,8 @@ import asyncio
 import json
 from typing import Any
 
-from genai_cost.demo import API_KEY, SYSTEM_PROMPT, Step
+from genai_cost.demo.setup import API_KEY
+from genai_cost.demo.workload import SYSTEM_PROMPT, Step
 
 QUESTION = "My invoice shows two charges for March. Why?"
 HAIKU_PROFILE = "us.anthropic.claude-3-5-haiku-20241022-v1:0"  # a cross-region inference profile
