@@ -49,7 +49,7 @@ def _advice(
     client: PromClient, period: periods.Period, filters: dict[str, str], args: argparse.Namespace
 ) -> list[adv.Advice]:
     """Recommendations from the figures per service, provider and model."""
-    from genai_cost import price_tool
+    from genai_cost.price_tool.arguments import price_book
 
     by = ["job", "gen_ai_provider_name", "gen_ai_request_model"]
     _, calls = builder.check_labels(client, period, [*filters])
@@ -61,7 +61,7 @@ def _advice(
         models.setdefault((provider, model), fig.Figures(calls=0.0 if calls else None, errors=0.0 if calls else None))
         models[(provider, model)].add(figures)
     options = adv.Options(cache_hit_rate=args.cache_hit_rate, candidates=_candidates(args.candidates))
-    book = price_tool.price_book(args.prices_file)
+    book = price_book(args.prices_file)
     return adv.recommend(models, services, book, period.end - 1, options)
 
 
