@@ -49,7 +49,7 @@ def key_problem(key: str) -> str | None:
     """Why `key` cannot be an attribution key, or None."""
     if len(key) > _MAX_KEY_LENGTH or not _KEY.fullmatch(key):
         return f"an attribution key is a baggage key (letters, digits, ._-) of at most {_MAX_KEY_LENGTH} characters"
-    if key.startswith(names.RESERVED_KEY_PREFIXES):
+    if key.startswith(names.RESERVED_KEY_PREFIXES) and key not in names.ATTRIBUTION_SEMCONV_KEYS:
         return f"keys starting with {', '.join(names.RESERVED_KEY_PREFIXES)} are reserved"
     return None
 

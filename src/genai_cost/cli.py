@@ -91,6 +91,12 @@ def _add_stack(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=_run_stack)
 
 
+def _add_ledger(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from genai_cost.ledger import commands as ledger_commands
+
+    ledger_commands.add_commands(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-cost", description="USD cost and token telemetry for LLM calls, on OpenTelemetry."
@@ -100,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     _add_price_tools(commands)
     _add_stack(commands)
+    _add_ledger(commands)
     return parser
 
 

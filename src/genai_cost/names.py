@@ -14,6 +14,7 @@ REQUEST_STREAM = "gen_ai.request.stream"
 RESPONSE_MODEL = "gen_ai.response.model"
 RESPONSE_ID = "gen_ai.response.id"
 RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+CONVERSATION_ID = "gen_ai.conversation.id"  # set by the app as attribution (baggage or attributes())
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 ERROR_TYPE = "error.type"
@@ -128,6 +129,8 @@ OTHER_VALUE = "_other"  # counter label value of attribution values past GENAI_C
 METRIC_ATTRIBUTION_OVERFLOW = "genai_cost.attribution.overflow"  # -> genai_cost_attribution_overflow_total
 ATTRIBUTION_LABEL = "genai_cost.label"  # which attribution label overflowed (-> genai_cost_label)
 # Attribution keys may not shadow these (span attribute prefixes and Prometheus label names).
+# Semconv attributes an app may set as attribution although their prefix is reserved.
+ATTRIBUTION_SEMCONV_KEYS = frozenset({CONVERSATION_ID})
 RESERVED_KEY_PREFIXES = ("gen_ai.", "genai_cost.", "server.", "error.", "service.", "telemetry.", "otel.")
 RESERVED_LABEL_PREFIXES = ("gen_ai_", "genai_cost_", "otel_", "__")
 RESERVED_LABELS = frozenset({"job", "instance", "le", "quantile", "error_type", "server_address", "server_port"})

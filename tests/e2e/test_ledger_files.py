@@ -1,0 +1,342 @@
+"""The call ledger on one machine, live: an app using the openai, anthropic and google-genai SDKs
+under `opentelemetry-instrument` -> the Collector built from the manifest, running otelcol.yaml
+with ledger.yaml laid over it -> zstd OTLP-JSON files -> `genai-cost calls` and the ledger totals.
+
+The calls are made in rounds for different users, tenants and conversations; between rounds the
+Collector is restarted and the ledger file is rotated (by filler calls posted over OTLP). The
+truth is what the traces pipeline of otelcol.yaml forwards to an in-test OTLP receiver, checked
+against the number of calls each SDK round makes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+from genai_cost import names
+from genai_cost.ledger import otlp_files, queries
+from genai_cost.ledger.engines import FileLedger, TablesLedger
+from tests.helpers import clickhouse, free_port
+from tests.helpers.collector import REPO, Collector
+from tests.helpers.instrumented import base_env, otel_env
+from tests.helpers.otlp import OtlpReceiver, SpanRecord
+
+OTELCOL = REPO / "collector" / "otelcol.yaml"
+LEDGER = REPO / "collector" / "ledger.yaml"
+GATE = "--feature-gates=exporter.file.nativeCompression"
+# Calls per SDK round of genai_app.py (see test_zero_code.EXPECTED): 8 openai, 4 anthropic, 4 google-genai.
+CALLS_PER_ROUND = {"openai": 8, "anthropic": 4, "google_genai": 4}
+BEFORE_RESTART = [("openai", "alice", "acme", "conv-1"), ("anthropic", "bob", "acme", "conv-2")]
+AFTER_RESTART = [("google_genai", "alice", "acme", "conv-1"), ("openai", "carol", "globex", "conv-3")]
+AFTER_ROTATION = [("anthropic", "bob", "acme", "conv-2"), ("google_genai", "carol", "globex", "conv-4")]
+ROUNDS = BEFORE_RESTART + AFTER_RESTART + AFTER_ROTATION
+# Filler calls with incompressible notes: > 1 MB of zstd, so the 1 MB ledger file rotates.
+FILLER_CALLS, FILLER_BATCH = 4000, 500
+
+
+@dataclass
+class Run:
+    ledger_dir: Path
+    spans: list[SpanRecord]  # genai_cost spans the receiver got: the truth
+    requests: list[ExportTraceServiceRequest]
+    round_started: list[int]  # ns, start of each app round
+    filler_ids: set[tuple[str, str]]
+
+
+def _kv(key: str, value: Any) -> KeyValue:
+    if isinstance(value, str):
+        return KeyValue(key=key, value=AnyValue(string_value=value))
+    if isinstance(value, float):
+        return KeyValue(key=key, value=AnyValue(double_value=value))
+    return KeyValue(key=key, value=AnyValue(int_value=value))
+
+
+def _filler(index: int, rng: random.Random) -> Span:
+    start = time.time_ns()
+    attributes = {
+        names.OPERATION_NAME: "chat",
+        names.PROVIDER_NAME: "openai",
+        names.REQUEST_MODEL: "gpt-4o-mini",
+        names.RESPONSE_MODEL: "gpt-4o-mini-2024-07-18",
+        names.USAGE_INPUT_TOKENS: 100 + index % 97,
+        names.USAGE_OUTPUT_TOKENS: 10 + index % 13,
+        names.USAGE_COST: (100 + index % 97) * 0.15e-6 + (10 + index % 13) * 0.6e-6,
+        names.COST_SOURCE: "bundled",
+        "user.id": f"filler-{index % 7}",
+        names.CONVERSATION_ID: f"filler-{index % 50}",
+        "note": rng.randbytes(300).hex(),
+    }
+    return Span(
+        trace_id=rng.randbytes(16),
+        span_id=rng.randbytes(8),
+        name="chat gpt-4o-mini",
+        kind=Span.SPAN_KIND_CLIENT,
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + 1_000_000 * (1 + index % 900),
+        attributes=[_kv(k, v) for k, v in attributes.items()],
+    )
+
+
+def _post_fillers(collector: Collector) -> set[tuple[str, str]]:
+    rng, ids = random.Random(7), set()
+    resource = [_kv("service.name", "ledger-filler")]
+    for first in range(0, FILLER_CALLS, FILLER_BATCH):
+        spans = [_filler(i, rng) for i in range(first, first + FILLER_BATCH)]
+        ids |= {(s.trace_id.hex(), s.span_id.hex()) for s in spans}
+        request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+            resource={"attributes": resource}, scope_spans=[ScopeSpans(scope={"name": names.SCOPE_NAME}, spans=spans)]
+        )])  # fmt: skip
+        post = urllib.request.Request(
+            collector.otlp_http_url + "/v1/traces",
+            data=request.SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        with urllib.request.urlopen(post, timeout=30) as answer:
+            assert answer.status == 200
+    return ids
+
+
+def _ours(receiver: OtlpReceiver) -> list[SpanRecord]:
+    return [s for s in receiver.spans if s.scope_name == names.SCOPE_NAME]
+
+
+def _settle(receiver: OtlpReceiver, count: int, timeout: float = 20) -> None:
+    """Wait until the receiver holds ``count`` genai_cost spans (and no more arrive)."""
+    receiver.wait_for_spans(lambda spans: sum(s.scope_name == names.SCOPE_NAME for s in spans) >= count, timeout)
+    time.sleep(1.5)  # the traces pipeline's batch flush: anything extra would arrive now
+    assert len(_ours(receiver)) == count, f"expected {count} genai spans, got {len(_ours(receiver))}"
+
+
+@pytest.fixture(scope="module")
+def run(
+    tmp_path_factory: pytest.TempPathFactory,
+    otlp_receiver: OtlpReceiver,
+    sdk_env: dict[str, str],
+    run_instrumented: Callable[..., Any],
+) -> Iterator[Run]:
+    work = tmp_path_factory.mktemp("ledger")
+    ledger_dir = work / "ledger"
+    collector = Collector(
+        work / "otelcol",
+        OTELCOL,
+        traces_endpoint=otlp_receiver.endpoint,
+        extra_env={"LEDGER_DIR": str(ledger_dir), "LEDGER_ROTATE_MEGABYTES": "1"},
+        extra_args=[f"--config={LEDGER}", GATE],
+    )
+    env = base_env(**otel_env("ledger-app", collector.otlp_http_url + "/v1/traces", free_port()), **sdk_env)
+    env["OTEL_METRICS_EXPORTER"] = "none"
+    expected, started = 0, []
+    with collector:
+        app = run_instrumented("ledger_app.py", env)
+        app.wait_for_line(lambda line: line == "READY", timeout=30)
+
+        def play(rounds: list[tuple[str, str, str, str]]) -> None:
+            nonlocal expected
+            for sdk, user, tenant, conversation in rounds:
+                started.append(time.time_ns())
+                app.send_line(f"calls {sdk} {user} {tenant} {conversation}")
+                app.wait_for_line(lambda line, sdk=sdk: line == f"DONE {sdk}", timeout=60)
+                expected += CALLS_PER_ROUND[sdk]
+                _settle(otlp_receiver, expected)
+
+        try:
+            play(BEFORE_RESTART)
+            assert collector.process is not None
+            collector.process.terminate()
+            collector.start()
+            play(AFTER_RESTART)
+            fillers = _post_fillers(collector)
+            expected += FILLER_CALLS
+            _settle(otlp_receiver, expected)
+            play(AFTER_ROTATION)
+            app.send_line("exit")
+            assert app.wait(timeout=20) == 0, app.diagnostics()
+        finally:
+            app.kill()
+    yield Run(ledger_dir, _ours(otlp_receiver), otlp_receiver.requests(), started, fillers)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    return subprocess.run(
+        [sys.executable, "-m", "genai_cost", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def _calls(run: Run, *args: str) -> list[dict[str, Any]]:
+    done = _cli("calls", "--ledger", str(run.ledger_dir), "--format", "json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _ids(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(row["trace_id"], row["span_id"]) for row in rows]
+
+
+def _app_spans(run: Run) -> list[SpanRecord]:
+    return [s for s in run.spans if (s.trace_id, s.span_id) not in run.filler_ids]
+
+
+def test_every_round_made_its_calls(run: Run) -> None:
+    per_user: dict[str, int] = defaultdict(int)
+    for span in _app_spans(run):
+        per_user[span.attributes["user.id"]] += 1
+    assert dict(per_user) == {"alice": 8 + 4, "bob": 4 + 4, "carol": 8 + 4}
+    assert len(run.spans) == sum(CALLS_PER_ROUND[r[0]] for r in ROUNDS) + FILLER_CALLS
+
+
+def test_the_ledger_file_rotated_and_every_file_is_zstd(run: Run) -> None:
+    files = sorted(p.name for p in run.ledger_dir.iterdir())
+    assert "calls.zst" in files
+    assert any(name.startswith("calls-") and name.endswith(".zst") for name in files), files
+    for path in run.ledger_dir.iterdir():
+        assert path.read_bytes()[:4] == b"\x28\xb5\x2f\xfd", f"{path.name} is not a zstd file"
+
+
+def test_one_row_per_call_none_lost_none_duplicated(run: Run) -> None:
+    rows = _calls(run)
+    ids = _ids(rows)
+    assert len(ids) == len(set(ids)) == len(run.spans)
+    assert set(ids) == {(s.trace_id, s.span_id) for s in run.spans}
+
+
+def test_only_genai_spans_are_written(run: Run) -> None:
+    spans_in_files = otlp_files.spans_relation(run.ledger_dir)
+    spans = FileLedger(run.ledger_dir).rows(
+        f"SELECT count() AS n, countIf(ScopeName != 'genai_cost') AS other FROM {spans_in_files}"
+    )
+    assert spans == [{"n": len(run.spans), "other": 0}]
+
+
+def test_each_row_carries_its_span(run: Run) -> None:
+    rows = {(r["trace_id"], r["span_id"]): r for r in _calls(run)}
+    for span in _app_spans(run):
+        row, a = rows[(span.trace_id, span.span_id)], span.attributes
+        assert row["service"] == "ledger-app"
+        assert row["provider"] == a[names.PROVIDER_NAME]
+        assert row["request_model"] == a[names.REQUEST_MODEL]
+        assert row["response_model"] == a.get(names.RESPONSE_MODEL, "")
+        assert row["operation"] == a[names.OPERATION_NAME]
+        assert int(row["input_tokens"]) == a.get(names.USAGE_INPUT_TOKENS, 0)
+        assert int(row["output_tokens"]) == a.get(names.USAGE_OUTPUT_TOKENS, 0)
+        assert int(row["cache_read_tokens"]) == a.get(names.USAGE_CACHE_READ_INPUT_TOKENS, 0)
+        assert int(row["reasoning_tokens"]) == a.get(names.USAGE_REASONING_OUTPUT_TOKENS, 0)
+        assert row["cost"] == pytest.approx(a.get(names.USAGE_COST, 0.0), rel=1e-12, abs=0)
+        assert row["cache_savings"] == pytest.approx(a.get(names.CACHE_SAVINGS, 0.0), rel=1e-12, abs=0)
+        assert row["unpriced_reason"] == a.get(names.UNPRICED_REASON, "")
+        assert row["error_type"] == a.get(names.ERROR_TYPE, "")
+        assert row["user"] == a["user.id"] and row["tenant"] == a["tenant.id"]
+        assert row["conversation"] == a[names.CONVERSATION_ID]
+        duration = (span.end_time_unix_nano - span.start_time_unix_nano) / 1e9
+        assert row["duration_s"] == pytest.approx(duration, rel=1e-12)
+
+
+def _truth(spans: list[SpanRecord], key: Callable[[SpanRecord], str]) -> dict[str, dict[str, float]]:
+    totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for span in spans:
+        group = totals[key(span)]
+        group["calls"].append(1)
+        group["cost_usd"].append(span.attributes.get(names.USAGE_COST, 0.0))
+        group["input_tokens"].append(span.attributes.get(names.USAGE_INPUT_TOKENS, 0))
+        group["output_tokens"].append(span.attributes.get(names.USAGE_OUTPUT_TOKENS, 0))
+        group["errors"].append(1 if names.ERROR_TYPE in span.attributes else 0)
+    return {k: {name: math.fsum(values) for name, values in v.items()} for k, v in totals.items()}
+
+
+def _check_totals(rows: list[dict[str, Any]], by: str, truth: dict[str, dict[str, float]]) -> None:
+    got = {row[by]: row for row in rows}
+    assert set(got) == set(truth)
+    for key, expected in truth.items():
+        row = got[key]
+        assert int(row["calls"]) == expected["calls"], key
+        assert int(row["errors"]) == expected["errors"], key
+        assert int(row["input_tokens"]) == expected["input_tokens"], key
+        assert int(row["output_tokens"]) == expected["output_tokens"], key
+        assert row["cost_usd"] == pytest.approx(expected["cost_usd"], rel=1e-9, abs=0), key
+
+
+@pytest.mark.parametrize(
+    ("by", "attribute"), [("user", "user.id"), ("conversation", names.CONVERSATION_ID), ("tenant", "tenant.id")]
+)
+def test_totals_equal_the_span_sums(run: Run, by: str, attribute: str) -> None:
+    ledger = FileLedger(run.ledger_dir)
+    rows = ledger.rows(queries.totals_sql(ledger.calls, [by], queries.Filters()))
+    truth = _truth(run.spans, lambda s: s.attributes.get(attribute, ""))
+    _check_totals(rows, by, truth)
+
+
+def test_filters_select_exactly_their_calls(run: Run) -> None:
+    app = _app_spans(run)
+    alice_1 = _calls(run, "--user", "alice", "--conversation", "conv-1")
+    assert set(_ids(alice_1)) == {
+        (s.trace_id, s.span_id) for s in app if s.attributes[names.CONVERSATION_ID] == "conv-1"
+    }
+    errors = _calls(run, "--errors")
+    assert set(_ids(errors)) == {(s.trace_id, s.span_id) for s in run.spans if names.ERROR_TYPE in s.attributes}
+    assert len(errors) == 6  # one 429 per SDK round
+    globex = _calls(run, "--tenant", "globex", "--model", "gpt-4.1")
+    assert [r["user"] for r in globex] == ["carol"]
+    assert _calls(run, "--service", "ledger-filler", "--limit", "5") and len(
+        _calls(run, "--service", "ledger-app")
+    ) == len(app)
+
+
+def test_time_range_selects_the_rounds_inside_it(run: Run) -> None:
+    # From the start of the second round to the start of the third: bob's anthropic round only.
+    start = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(run.round_started[1] / 1e9))
+    start += f".{run.round_started[1] % 1_000_000_000:09d}"[:7]
+    end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(run.round_started[2] / 1e9))
+    end += f".{run.round_started[2] % 1_000_000_000:09d}"[:7]
+    rows = _calls(run, "--from", start, "--to", end)
+    assert {(r["user"], r["conversation"], r["provider"]) for r in rows} == {("bob", "conv-2", "anthropic")}
+    assert len(rows) == CALLS_PER_ROUND["anthropic"]
+
+
+def test_csv_and_table_formats(run: Run) -> None:
+    done = _cli("calls", "--ledger", str(run.ledger_dir), "--user", "bob", "--format", "csv")
+    lines = done.stdout.splitlines()
+    assert lines[0].split(",") == list(queries.LOG_COLUMNS) and len(lines) == 1 + 8
+    table = _cli("calls", "--ledger", str(run.ledger_dir), "--user", "bob").stdout.splitlines()
+    assert table[0].split()[0] == "time" and len(table) == 1 + 8
+
+
+def test_clickhouse_tables_give_the_same_answers(run: Run) -> None:
+    """The exporter's own otel_traces DDL at v0.159.0, filled with the rows it writes for the same
+    spans (those the filter keeps), typed by the ledger's materialized view: every query answers
+    as it does on the files."""
+    tables = TablesLedger(clickhouse.traces_ddl(), session=FileLedger(run.ledger_dir).session)
+    rows = [row for request in run.requests for row in clickhouse.rows_of(request)]
+    clickhouse.insert(tables, [r for r in rows if names.OPERATION_NAME in r["SpanAttributes"]])
+    files = FileLedger(run.ledger_dir, session=tables.session)
+    for sql in (
+        lambda calls: queries.calls_sql(calls, queries.Filters()),
+        lambda calls: queries.calls_sql(calls, queries.Filters(user="carol", errors_only=True)),
+        lambda calls: queries.totals_sql(calls, ["user"], queries.Filters()),
+        lambda calls: queries.totals_sql(calls, ["conversation"], queries.Filters(), top=10),
+        lambda calls: queries.totals_sql(calls, ["provider", "request_model"], queries.Filters(tenant="acme")),
+    ):
+        on_files, on_tables = files.rows(sql(files.calls)), tables.rows(sql(tables.calls))
+        assert len(on_files) == len(on_tables) > 0
+        for a, b in zip(on_files, on_tables, strict=True):
+            assert a.keys() == b.keys()
+            for key in a:
+                if isinstance(a[key], float):
+                    assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-15), key
+                else:
+                    assert a[key] == b[key], key
