@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from genai_cost.ledger.schema import COLUMNS, quote
+from genai_cost.ledger.schema import COLUMNS, TOTALS, quote
 
 # Columns of the per-request log, in print order.
 LOG_COLUMNS = (
@@ -54,19 +54,6 @@ ALIASES = {
     "job": "service",
     "service.name": "service",
 }
-# Totals of a group, as the report's figures name them.
-TOTALS = {
-    "calls": "count()",
-    "errors": "countIf(error_type != '')",
-    "cost_usd": "sum(cost)",
-    "cache_savings_usd": "sum(cache_savings)",
-    "unpriced_calls": "countIf(priced = 0 AND operation != 'count_tokens')",
-    "input_tokens": "sum(input_tokens)",
-    "cache_read_tokens": "sum(cache_read_tokens)",
-    "cache_write_tokens": "sum(cache_write_tokens)",
-    "output_tokens": "sum(output_tokens)",
-    "reasoning_tokens": "sum(reasoning_tokens)",
-}
 
 
 @dataclass(frozen=True)
@@ -96,13 +83,22 @@ def _time(value: datetime) -> str:
     return f"toDateTime64({quote(value.strftime('%Y-%m-%d %H:%M:%S.%f'))}, 9, 'UTC')"
 
 
+def _bound(value: datetime, operator: str) -> str:
+    """``time <op> value``; at midnight UTC as ``day`` (the same rows), which lets ClickHouse answer
+    from the typed table's per-day projections instead of every row."""
+    utc = value.astimezone(UTC)
+    if utc == datetime(utc.year, utc.month, utc.day, tzinfo=UTC):
+        return f"day {operator} toDate({quote(utc.strftime('%Y-%m-%d'))})"
+    return f"time {operator} {_time(value)}"
+
+
 def where(filters: Filters) -> str:
     """The WHERE clause of ``filters`` ('' for none)."""
     terms = []
     if filters.since:
-        terms.append(f"time >= {_time(filters.since)}")
+        terms.append(_bound(filters.since, ">="))
     if filters.until:
-        terms.append(f"time < {_time(filters.until)}")
+        terms.append(_bound(filters.until, "<"))
     for name, value in (
         ("service", filters.service),
         ("user", filters.user),
@@ -128,12 +124,25 @@ def calls_sql(calls: str, filters: Filters, limit: int | None = None, slowest: b
 
 
 def totals_sql(calls: str, by: Sequence[str], filters: Filters, top: int | None = None) -> str:
-    """Totals per group of ``by`` (columns or attribute keys), the most expensive first."""
+    """Totals per group of ``by`` (columns or attribute keys), the most expensive first.
+
+    With ``top``, the groups are ranked on their cost alone first and the totals computed for
+    the ``top`` winners only: the same rows, for a fraction of the work on many groups."""
     keys = [f"{column(name)} AS `{name}`" for name in by]
     fields = ", ".join([*keys, *(f"{sql} AS `{name}`" for name, sql in TOTALS.items())])
-    group = f"\nGROUP BY {', '.join(f'`{name}`' for name in by)}" if by else ""
+    names = ", ".join(f"`{name}`" for name in by)
     # Rounded to a pico-dollar so that float summation order (which differs between engines and
     # runs) cannot swap two groups of equal cost: ties go by the group's values.
     order = ", ".join(["round(cost_usd, 12) DESC", *(f"`{name}`" for name in by)])
+    condition = where(filters)
+    if top and by:
+        ranked = (
+            f"SELECT {', '.join(column(name) for name in by)} FROM {calls} {condition} "
+            f"GROUP BY {', '.join(column(name) for name in by)} "
+            f"ORDER BY round(sum(cost), 12) DESC, {', '.join(column(name) for name in by)} LIMIT {int(top)}"
+        )
+        winners = f"({', '.join(column(name) for name in by)}) IN ({ranked})"
+        condition = f"{condition} AND {winners}" if condition else f"WHERE {winners}"
+    group = f"\nGROUP BY {names}" if by else ""
     tail = f"\nLIMIT {int(top)}" if top else ""
-    return f"SELECT {fields}\nFROM {calls}\n{where(filters)}{group}\nORDER BY {order}{tail}"
+    return f"SELECT {fields}\nFROM {calls}\n{condition}{group}\nORDER BY {order}{tail}"

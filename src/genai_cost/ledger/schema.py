@@ -25,6 +25,7 @@ ATTRIBUTION_COLUMNS: dict[str, tuple[str, ...]] = {
 # Every column of a call: name -> ClickHouse type. Order is the order of the view.
 COLUMNS: dict[str, str] = {
     "time": "DateTime64(9, 'UTC')",
+    "day": "Date",
     "trace_id": "String",
     "span_id": "String",
     "service": "LowCardinality(String)",
@@ -45,13 +46,31 @@ COLUMNS: dict[str, str] = {
     "unpriced_reason": "LowCardinality(String)",
     "duration_s": "Float64",
     "error_type": "LowCardinality(String)",
-    "conversation": "String",
+    "conversation": "LowCardinality(String)",  # grouped by often: dictionary codes hash faster
     "tenant": "String",
     "user": "String",
     "team": "String",
     "feature": "String",
     "attributes": "Map(String, String)",
 }
+
+# Totals of a group, as the report's figures name them.
+TOTALS = {
+    "calls": "count()",
+    "errors": "countIf(error_type != '')",
+    "cost_usd": "sum(cost)",
+    "cache_savings_usd": "sum(cache_savings)",
+    "unpriced_calls": "countIf(priced = 0 AND operation != 'count_tokens')",
+    "input_tokens": "sum(input_tokens)",
+    "cache_read_tokens": "sum(cache_read_tokens)",
+    "cache_write_tokens": "sum(cache_write_tokens)",
+    "output_tokens": "sum(output_tokens)",
+    "reasoning_tokens": "sum(reasoning_tokens)",
+}
+# Per-day totals by these columns, and all-time totals per conversation, are kept as projections of
+# the ClickHouse table: reports by model or service over whole days, and the top conversations,
+# read a few thousand pre-aggregated rows instead of every call.
+DAILY_KEYS = ("day", "service", "environment", "provider", "request_model", "response_model", "operation")
 
 _TOKENS = {
     "input_tokens": names.USAGE_INPUT_TOKENS,
@@ -99,6 +118,7 @@ def _expressions() -> dict[str, str]:
     reserved = " OR ".join(f"startsWith(k, {quote(prefix)})" for prefix in _NOT_ATTRIBUTION)
     columns = {
         "time": "Timestamp",
+        "day": "toDate(Timestamp, 'UTC')",
         "trace_id": "TraceId",
         "span_id": "SpanId",
         "service": "ServiceName",
@@ -126,6 +146,12 @@ def calls_select(spans: str) -> str:
     return f"SELECT\n    {fields}\nFROM {spans}\nWHERE {is_call()}"
 
 
+def _projection(name: str, keys: tuple[str, ...]) -> str:
+    columns = ", ".join(f"`{key}`" for key in keys)
+    aggregates = ", ".join(TOTALS.values())
+    return f"PROJECTION {name} (SELECT {columns}, {aggregates} GROUP BY {columns})"
+
+
 def calls_table_ddl(database: str, table: str = CALLS_TABLE) -> str:
     """The typed table the ClickHouse materialized view fills: by month, in time order; skip
     indexes make the lookups of one conversation or one user read a few granules."""
@@ -134,8 +160,11 @@ def calls_table_ddl(database: str, table: str = CALLS_TABLE) -> str:
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` (\n    {columns},\n"
         "    INDEX idx_conversation conversation TYPE bloom_filter(0.001) GRANULARITY 1,\n"
         "    INDEX idx_user `user` TYPE bloom_filter(0.01) GRANULARITY 1,\n"
-        "    INDEX idx_tenant tenant TYPE bloom_filter(0.01) GRANULARITY 1\n"
-        ") ENGINE = MergeTree\nPARTITION BY toYYYYMM(time)\nORDER BY (time, span_id)"
+        "    INDEX idx_tenant tenant TYPE bloom_filter(0.01) GRANULARITY 1,\n"
+        f"    {_projection('daily', DAILY_KEYS)},\n"
+        f"    {_projection('conversations', ('conversation',))}\n"
+        ") ENGINE = MergeTree\nPARTITION BY toYYYYMM(time)\nORDER BY (time, span_id)\n"
+        "SETTINGS deduplicate_merge_projection_mode = 'rebuild'"
     )
 
 
