@@ -1,4 +1,5 @@
-"""The `genai-cost` command: one subcommand per job (`demo`, `prices show|check`, `cost`).
+"""The `genai-cost` command: one subcommand per job (`demo`, `prices show|check`, `cost`,
+`stack`, `report`, `advise`).
 
 Each subcommand module is imported only when it runs, so the library itself never needs the
 demo's extra dependencies (openai, the OTel SDK, the Prometheus exporter).
@@ -91,6 +92,12 @@ def _add_stack(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=_run_stack)
 
 
+def _add_reports(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from genai_cost.report import command
+
+    command.add_commands(commands)
+
+
 def _add_ledger(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from genai_cost.ledger import commands as ledger_commands
 
@@ -106,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     _add_price_tools(commands)
     _add_stack(commands)
+    _add_reports(commands)
     _add_ledger(commands)
     return parser
 
