@@ -340,3 +340,47 @@ def test_clickhouse_tables_give_the_same_answers(run: Run) -> None:
                     assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-15), key
                 else:
                     assert a[key] == b[key], key
+
+
+def _report(run: Run, *args: str) -> dict[str, Any]:
+    done = _cli(
+        "report", "--source", "ledger", "--ledger", str(run.ledger_dir), "--last", "2h", "--format", "json", *args
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(("by", "attribute"), [("user", "user.id"), ("conversation", names.CONVERSATION_ID)])
+def test_ledger_report_totals_equal_the_span_sums(run: Run, by: str, attribute: str) -> None:
+    doc = _report(run, "--by", by)
+    truth = _truth(run.spans, lambda s: s.attributes.get(attribute, ""))
+    rows = [{**group, by: group["labels"][queries_label(by)]} for group in doc["groups"]]
+    _check_totals(rows, by, truth)
+    assert doc["total"]["calls"] == len(run.spans)
+    assert doc["total"]["cost_usd"] == pytest.approx(math.fsum(t["cost_usd"] for t in truth.values()), rel=1e-9)
+    # The days add up to the total.
+    assert sum(day["calls"] for day in doc["daily"]) == len(run.spans)
+
+
+def queries_label(by: str) -> str:
+    """The label name `genai-cost report` gives a --by name (user -> user_id, as on Prometheus)."""
+    from genai_cost.report import figures
+
+    return figures.label_name(by)
+
+
+def test_ledger_report_top_conversations_and_the_rest(run: Run) -> None:
+    doc = _report(run, "--by", "conversation", "--top", "3")
+    truth = _truth(run.spans, lambda s: s.attributes.get(names.CONVERSATION_ID, ""))
+    ranked = sorted(truth.items(), key=lambda item: (-round(item[1]["cost_usd"], 12), item[0]))
+    label = queries_label("conversation")
+    assert [g["labels"][label] for g in doc["groups"]] == [key for key, _ in ranked[:3]]
+    rest = math.fsum(t["cost_usd"] for _, t in ranked[3:])
+    assert doc["others"]["cost_usd"] == pytest.approx(rest, rel=1e-9)
+    assert doc["others"]["calls"] == sum(t["calls"] for _, t in ranked[3:])
+
+
+def test_ledger_report_table_format(run: Run) -> None:
+    done = _cli("report", "--source", "ledger", "--ledger", str(run.ledger_dir), "--last", "2h", "--by", "tenant")
+    assert done.returncode == 0, done.stderr
+    assert "acme" in done.stdout and "globex" in done.stdout

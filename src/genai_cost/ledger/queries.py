@@ -52,6 +52,12 @@ ALIASES = {
     "user_id": "user",
     "team.id": "team",
     "job": "service",
+    # the Prometheus label names `genai-cost report` resolves its --by and --filter names to
+    "gen_ai_provider_name": "provider",
+    "gen_ai_request_model": "request_model",
+    "gen_ai_response_model": "response_model",
+    "gen_ai_operation_name": "operation",
+    "gen_ai_conversation_id": "conversation",
     "service.name": "service",
 }
 
@@ -123,11 +129,29 @@ def calls_sql(calls: str, filters: Filters, limit: int | None = None, slowest: b
     return f"SELECT {fields}\nFROM {calls}\n{where(filters)}\nORDER BY {order}{tail}"
 
 
-def totals_sql(calls: str, by: Sequence[str], filters: Filters, top: int | None = None) -> str:
+def _within(by: Sequence[str], groups: Sequence[Sequence[str]]) -> str:
+    """``(keys) IN (...)``: only the calls of these groups (values in the order of ``by``)."""
+    if not groups:
+        return "0"
+    keys = [column(name) for name in by]
+    if len(keys) == 1:
+        return f"{keys[0]} IN ({', '.join(quote(group[0]) for group in groups)})"
+    tuples = ", ".join("(" + ", ".join(quote(value) for value in group) + ")" for group in groups)
+    return f"({', '.join(keys)}) IN ({tuples})"
+
+
+def totals_sql(
+    calls: str,
+    by: Sequence[str],
+    filters: Filters,
+    top: int | None = None,
+    groups: Sequence[Sequence[str]] | None = None,
+) -> str:
     """Totals per group of ``by`` (columns or attribute keys), the most expensive first.
 
     With ``top``, the groups are ranked on their cost alone first and the totals computed for
-    the ``top`` winners only: the same rows, for a fraction of the work on many groups."""
+    the ``top`` winners only: the same rows, for a fraction of the work on many groups. With
+    ``groups``, only those groups (values of the first keys of ``by``, in order)."""
     keys = [f"{column(name)} AS `{name}`" for name in by]
     fields = ", ".join([*keys, *(f"{sql} AS `{name}`" for name, sql in TOTALS.items())])
     names = ", ".join(f"`{name}`" for name in by)
@@ -135,6 +159,10 @@ def totals_sql(calls: str, by: Sequence[str], filters: Filters, top: int | None 
     # runs) cannot swap two groups of equal cost: ties go by the group's values.
     order = ", ".join(["round(cost_usd, 12) DESC", *(f"`{name}`" for name in by)])
     condition = where(filters)
+    if groups is not None:
+        width = len(groups[0]) if groups else 1
+        restrict = _within(by[:width], groups)
+        condition = f"{condition} AND {restrict}" if condition else f"WHERE {restrict}"
     if top and by:
         ranked = (
             f"SELECT {', '.join(column(name) for name in by)} FROM {calls} {condition} "

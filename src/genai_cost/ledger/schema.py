@@ -46,7 +46,7 @@ COLUMNS: dict[str, str] = {
     "unpriced_reason": "LowCardinality(String)",
     "duration_s": "Float64",
     "error_type": "LowCardinality(String)",
-    "conversation": "LowCardinality(String)",  # grouped by often: dictionary codes hash faster
+    "conversation": "String",
     "tenant": "String",
     "user": "String",
     "team": "String",

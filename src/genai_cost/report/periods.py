@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from genai_cost import overrides
+from genai_cost.price_file import schema as price_schema
 
 DAY = 86400.0
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -130,7 +130,7 @@ def _is_date(text: str) -> bool:
 
 def _instant(flag: str, text: str) -> float:
     try:
-        return overrides.parse_instant(text)
+        return price_schema.parse_instant(text)
     except ValueError:
         raise PeriodError(
             f"{flag}: expected a date (2026-11-01) or a date-time (2026-11-01T12:00:00Z), got {text!r}"
