@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from tests.helpers.clickhouse import traces_ddl
+
 from genai_cost.ledger import queries
 from genai_cost.ledger.engines import TablesLedger
-from tests.helpers.clickhouse import traces_ddl
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 DAYS = 30

@@ -316,13 +316,18 @@ def test_csv_and_table_formats(run: Run) -> None:
     assert table[0].split()[0] == "time" and len(table) == 1 + 8
 
 
-def test_clickhouse_tables_give_the_same_answers(run: Run) -> None:
+@pytest.fixture(scope="module")
+def tables(run: Run) -> TablesLedger:
     """The exporter's own otel_traces DDL at v0.159.0, filled with the rows it writes for the same
-    spans (those the filter keeps), typed by the ledger's materialized view: every query answers
-    as it does on the files."""
+    spans (those the filter processor keeps), typed by the ledger's materialized view."""
     tables = TablesLedger(clickhouse.traces_ddl(), session=FileLedger(run.ledger_dir).session)
     rows = [row for request in run.requests for row in clickhouse.rows_of(request)]
     clickhouse.insert(tables, [r for r in rows if names.OPERATION_NAME in r["SpanAttributes"]])
+    return tables
+
+
+def test_clickhouse_tables_give_the_same_answers(run: Run, tables: TablesLedger) -> None:
+    """Every query answers on the ClickHouse exporter's tables as it does on the files."""
     files = FileLedger(run.ledger_dir, session=tables.session)
     for sql in (
         lambda calls: queries.calls_sql(calls, queries.Filters()),
@@ -340,6 +345,43 @@ def test_clickhouse_tables_give_the_same_answers(run: Run) -> None:
                     assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-15), key
                 else:
                     assert a[key] == b[key], key
+
+
+def _panel_sql(sql: str, user: str = "", conversation: str = "") -> str:
+    """A panel's SQL as the ClickHouse plugin sends it: macros for the last two hours, variables set."""
+    now = time.time()
+    since, until = (f"toDateTime64({t:.3f}, 3, 'UTC')" for t in (now - 7200, now + 60))
+    return (
+        sql.replace("$__timeFilter(time)", f"time >= {since} AND time <= {until}")
+        .replace("$__timeInterval(time)", "toStartOfInterval(time, INTERVAL 60 second)")
+        .replace("${user:sqlstring}", f"'{user}'")
+        .replace("${conversation:sqlstring}", f"'{conversation}'")
+        .replace("${top}", "10")
+    )
+
+
+LEDGER_DASHBOARD = json.loads((REPO / "grafana/dashboards/ledger/genai-cost-ledger.json").read_text())
+PANELS = {panel["title"]: panel["targets"][0]["rawSql"] for panel in LEDGER_DASHBOARD["panels"]}
+
+
+@pytest.mark.parametrize("title", sorted(PANELS))
+def test_every_ledger_panel_returns_rows(run: Run, tables: TablesLedger, title: str) -> None:
+    everyone = tables.rows(_panel_sql(PANELS[title]))
+    assert everyone, title
+    alice = tables.rows(_panel_sql(PANELS[title], user="alice", conversation="conv-1"))
+    assert alice and all(row.get("user", "alice") == "alice" for row in alice), title
+
+
+def test_ledger_panels_show_the_span_figures(run: Run, tables: TablesLedger) -> None:
+    [cost] = tables.rows(_panel_sql(PANELS["Cost"]))
+    assert int(cost["calls"]) == len(run.spans)
+    assert cost["cost_usd"] == pytest.approx(
+        math.fsum(s.attributes.get(names.USAGE_COST, 0.0) for s in run.spans), rel=1e-9
+    )
+    calls = tables.rows(_panel_sql(PANELS["Calls"], user="alice"))
+    assert len(calls) == sum(s.attributes.get("user.id") == "alice" for s in run.spans)
+    slowest = tables.rows(_panel_sql(PANELS["Slowest calls"]))
+    assert slowest[0]["duration_s"] == max((s.end_time_unix_nano - s.start_time_unix_nano) / 1e9 for s in run.spans)
 
 
 def _report(run: Run, *args: str) -> dict[str, Any]:
