@@ -9,7 +9,6 @@ import pytest
 from genai_cost.ledger import queries, schema
 from genai_cost.ledger.engines import TablesLedger
 
-
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 # (minute, user, conversation, model, cost or None for unpriced, error type, a team attribute)
 CALLS = [
