@@ -104,7 +104,8 @@ def main() -> int:
         seconds = fill(ledger, args.calls)
         count = ledger.rows(f"SELECT count() AS n FROM {ledger.calls}")[0]["n"]
         assert int(count) == args.calls, count
-        print(f"chdb {_chdb_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"chdb {_chdb_version()} on {platform.machine()}, {os.cpu_count()} CPUs (load average {load}); "
               f"{args.calls:,} calls inserted and typed in {seconds:.1f} s\n")  # fmt: skip
         print(f"{'question':40} {'median ms':>10} {'rows':>6}  under {THRESHOLD_MS:.0f} ms")
         failed = 0

@@ -55,23 +55,20 @@ def test_shipped_configs_are_found() -> None:
 def test_ledger_pipelines_lay_over_otelcol(ledger: str) -> None:
     """Run beside otelcol.yaml, a ledger config adds its traces/ledger pipeline and keeps the others."""
     configs = [f"--config={COLLECTOR_DIR / 'otelcol.yaml'}", f"--config={COLLECTOR_DIR / ledger}"]
-    done = subprocess.run(
-        [collector_binary(), "validate", *configs, "--feature-gates=exporter.file.nativeCompression"],
-        env=collector_env(**REQUIRED_ENV),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+
+    def collector(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [collector_binary(), *args],
+            env=collector_env(**REQUIRED_ENV),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    done = collector("validate", *configs, "--feature-gates=exporter.file.nativeCompression")
     assert done.returncode == 0, done.stderr
-    printed = subprocess.run(
-        [collector_binary(), "print-config", "--mode=unredacted", *configs],
-        env=collector_env(**REQUIRED_ENV),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    printed = collector("print-config", "--mode=unredacted", *configs)
     assert printed.returncode == 0, printed.stderr
     pipelines = yaml.safe_load(printed.stdout)["service"]["pipelines"]
     assert set(pipelines) == {"metrics", "traces", "traces/ledger"}

@@ -167,7 +167,9 @@ def totals_sql(
         ranked = (
             f"SELECT {', '.join(column(name) for name in by)} FROM {calls} {condition} "
             f"GROUP BY {', '.join(column(name) for name in by)} "
-            f"ORDER BY round(sum(cost), 12) DESC, {', '.join(column(name) for name in by)} LIMIT {int(top)}"
+            f"ORDER BY round(sum(cost), 12) DESC, {', '.join(column(name) for name in by)} LIMIT {int(top)} "
+            # The per-conversation projection is sorted by conversation: aggregate it as it streams.
+            "SETTINGS optimize_aggregation_in_order = 1"
         )
         winners = f"({', '.join(column(name) for name in by)}) IN ({ranked})"
         condition = f"{condition} AND {winners}" if condition else f"WHERE {winners}"
