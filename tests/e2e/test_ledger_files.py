@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,13 +24,11 @@ from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from genai_cost import names
 from genai_cost.ledger import otlp_files, queries
 from genai_cost.ledger.engines import FileLedger, TablesLedger
-from tests.helpers import clickhouse, free_port
+from tests.helpers import clickhouse, free_port, ledger_calls
 from tests.helpers.collector import REPO, Collector
 from tests.helpers.instrumented import base_env, otel_env
 from tests.helpers.otlp import OtlpReceiver, SpanRecord
@@ -46,8 +42,6 @@ BEFORE_RESTART = [("openai", "alice", "acme", "conv-1"), ("anthropic", "bob", "a
 AFTER_RESTART = [("google_genai", "alice", "acme", "conv-1"), ("openai", "carol", "globex", "conv-3")]
 AFTER_ROTATION = [("anthropic", "bob", "acme", "conv-2"), ("google_genai", "carol", "globex", "conv-4")]
 ROUNDS = BEFORE_RESTART + AFTER_RESTART + AFTER_ROTATION
-# Filler calls with incompressible notes: > 1 MB of zstd, so the 1 MB ledger file rotates.
-FILLER_CALLS, FILLER_BATCH = 4000, 500
 
 
 @dataclass
@@ -57,59 +51,6 @@ class Run:
     requests: list[ExportTraceServiceRequest]
     round_started: list[int]  # ns, start of each app round
     filler_ids: set[tuple[str, str]]
-
-
-def _kv(key: str, value: Any) -> KeyValue:
-    if isinstance(value, str):
-        return KeyValue(key=key, value=AnyValue(string_value=value))
-    if isinstance(value, float):
-        return KeyValue(key=key, value=AnyValue(double_value=value))
-    return KeyValue(key=key, value=AnyValue(int_value=value))
-
-
-def _filler(index: int, rng: random.Random) -> Span:
-    start = time.time_ns()
-    attributes = {
-        names.OPERATION_NAME: "chat",
-        names.PROVIDER_NAME: "openai",
-        names.REQUEST_MODEL: "gpt-4o-mini",
-        names.RESPONSE_MODEL: "gpt-4o-mini-2024-07-18",
-        names.USAGE_INPUT_TOKENS: 100 + index % 97,
-        names.USAGE_OUTPUT_TOKENS: 10 + index % 13,
-        names.USAGE_COST: (100 + index % 97) * 0.15e-6 + (10 + index % 13) * 0.6e-6,
-        names.COST_SOURCE: "bundled",
-        "user.id": f"filler-{index % 7}",
-        names.CONVERSATION_ID: f"filler-{index % 50}",
-        "note": rng.randbytes(300).hex(),
-    }
-    return Span(
-        trace_id=rng.randbytes(16),
-        span_id=rng.randbytes(8),
-        name="chat gpt-4o-mini",
-        kind=Span.SPAN_KIND_CLIENT,
-        start_time_unix_nano=start,
-        end_time_unix_nano=start + 1_000_000 * (1 + index % 900),
-        attributes=[_kv(k, v) for k, v in attributes.items()],
-    )
-
-
-def _post_fillers(collector: Collector) -> set[tuple[str, str]]:
-    rng, ids = random.Random(7), set()
-    resource = [_kv("service.name", "ledger-filler")]
-    for first in range(0, FILLER_CALLS, FILLER_BATCH):
-        spans = [_filler(i, rng) for i in range(first, first + FILLER_BATCH)]
-        ids |= {(s.trace_id.hex(), s.span_id.hex()) for s in spans}
-        request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
-            resource={"attributes": resource}, scope_spans=[ScopeSpans(scope={"name": names.SCOPE_NAME}, spans=spans)]
-        )])  # fmt: skip
-        post = urllib.request.Request(
-            collector.otlp_http_url + "/v1/traces",
-            data=request.SerializeToString(),
-            headers={"Content-Type": "application/x-protobuf"},
-        )
-        with urllib.request.urlopen(post, timeout=30) as answer:
-            assert answer.status == 200
-    return ids
 
 
 def _ours(receiver: OtlpReceiver) -> list[SpanRecord]:
@@ -161,8 +102,8 @@ def run(
             collector.process.terminate()
             collector.start()
             play(AFTER_RESTART)
-            fillers = _post_fillers(collector)
-            expected += FILLER_CALLS
+            fillers = ledger_calls.post_fillers(collector.otlp_http_url)
+            expected += ledger_calls.FILLER_CALLS
             _settle(otlp_receiver, expected)
             play(AFTER_ROTATION)
             app.send_line("exit")
@@ -198,7 +139,7 @@ def test_every_round_made_its_calls(run: Run) -> None:
     for span in _app_spans(run):
         per_user[span.attributes["user.id"]] += 1
     assert dict(per_user) == {"alice": 8 + 4, "bob": 4 + 4, "carol": 8 + 4}
-    assert len(run.spans) == sum(CALLS_PER_ROUND[r[0]] for r in ROUNDS) + FILLER_CALLS
+    assert len(run.spans) == sum(CALLS_PER_ROUND[r[0]] for r in ROUNDS) + ledger_calls.FILLER_CALLS
 
 
 def test_the_ledger_file_rotated_and_every_file_is_zstd(run: Run) -> None:
@@ -247,38 +188,14 @@ def test_each_row_carries_its_span(run: Run) -> None:
         assert row["duration_s"] == pytest.approx(duration, rel=1e-12)
 
 
-def _truth(spans: list[SpanRecord], key: Callable[[SpanRecord], str]) -> dict[str, dict[str, float]]:
-    totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for span in spans:
-        group = totals[key(span)]
-        group["calls"].append(1)
-        group["cost_usd"].append(span.attributes.get(names.USAGE_COST, 0.0))
-        group["input_tokens"].append(span.attributes.get(names.USAGE_INPUT_TOKENS, 0))
-        group["output_tokens"].append(span.attributes.get(names.USAGE_OUTPUT_TOKENS, 0))
-        group["errors"].append(1 if names.ERROR_TYPE in span.attributes else 0)
-    return {k: {name: math.fsum(values) for name, values in v.items()} for k, v in totals.items()}
-
-
-def _check_totals(rows: list[dict[str, Any]], by: str, truth: dict[str, dict[str, float]]) -> None:
-    got = {row[by]: row for row in rows}
-    assert set(got) == set(truth)
-    for key, expected in truth.items():
-        row = got[key]
-        assert int(row["calls"]) == expected["calls"], key
-        assert int(row["errors"]) == expected["errors"], key
-        assert int(row["input_tokens"]) == expected["input_tokens"], key
-        assert int(row["output_tokens"]) == expected["output_tokens"], key
-        assert row["cost_usd"] == pytest.approx(expected["cost_usd"], rel=1e-9, abs=0), key
-
-
 @pytest.mark.parametrize(
     ("by", "attribute"), [("user", "user.id"), ("conversation", names.CONVERSATION_ID), ("tenant", "tenant.id")]
 )
 def test_totals_equal_the_span_sums(run: Run, by: str, attribute: str) -> None:
     ledger = FileLedger(run.ledger_dir)
     rows = ledger.rows(queries.totals_sql(ledger.calls, [by], queries.Filters()))
-    truth = _truth(run.spans, lambda s: s.attributes.get(attribute, ""))
-    _check_totals(rows, by, truth)
+    truth = ledger_calls.truth(run.spans, lambda s: s.attributes.get(attribute, ""))
+    ledger_calls.check_totals(rows, by, truth)
 
 
 def test_filters_select_exactly_their_calls(run: Run) -> None:
@@ -395,9 +312,9 @@ def _report(run: Run, *args: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("by", "attribute"), [("user", "user.id"), ("conversation", names.CONVERSATION_ID)])
 def test_ledger_report_totals_equal_the_span_sums(run: Run, by: str, attribute: str) -> None:
     doc = _report(run, "--by", by)
-    truth = _truth(run.spans, lambda s: s.attributes.get(attribute, ""))
+    truth = ledger_calls.truth(run.spans, lambda s: s.attributes.get(attribute, ""))
     rows = [{**group, by: group["labels"][queries_label(by)]} for group in doc["groups"]]
-    _check_totals(rows, by, truth)
+    ledger_calls.check_totals(rows, by, truth)
     assert doc["total"]["calls"] == len(run.spans)
     assert doc["total"]["cost_usd"] == pytest.approx(math.fsum(t["cost_usd"] for t in truth.values()), rel=1e-9)
     # The days add up to the total.
@@ -413,7 +330,7 @@ def queries_label(by: str) -> str:
 
 def test_ledger_report_top_conversations_and_the_rest(run: Run) -> None:
     doc = _report(run, "--by", "conversation", "--top", "3")
-    truth = _truth(run.spans, lambda s: s.attributes.get(names.CONVERSATION_ID, ""))
+    truth = ledger_calls.truth(run.spans, lambda s: s.attributes.get(names.CONVERSATION_ID, ""))
     ranked = sorted(truth.items(), key=lambda item: (-round(item[1]["cost_usd"], 12), item[0]))
     label = queries_label("conversation")
     assert [g["labels"][label] for g in doc["groups"]] == [key for key, _ in ranked[:3]]
