@@ -104,6 +104,12 @@ def _add_reports(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     command.add_commands(commands)
 
 
+def _add_ledger(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from genai_cost.ledger import commands as ledger_commands
+
+    ledger_commands.add_commands(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-cost", description="USD cost and token telemetry for LLM calls, on OpenTelemetry."
@@ -114,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_price_tools(commands)
     _add_stack(commands)
     _add_reports(commands)
+    _add_ledger(commands)
     return parser
 
 

@@ -42,7 +42,36 @@ def _component_types(config: dict) -> set[tuple[str, str]]:
 
 def test_shipped_configs_are_found() -> None:
     names = {p.relative_to(COLLECTOR_DIR).as_posix() for p in CONFIGS}
-    assert names == {"otelcol.yaml", "gateway/agent.yaml", "gateway/gateway.yaml"}
+    assert names == {
+        "otelcol.yaml",
+        "gateway/agent.yaml",
+        "gateway/gateway.yaml",
+        "ledger.yaml",
+        "ledger-clickhouse.yaml",
+    }
+
+
+@pytest.mark.parametrize("ledger", ["ledger.yaml", "ledger-clickhouse.yaml"])
+def test_ledger_pipelines_lay_over_otelcol(ledger: str) -> None:
+    """Run beside otelcol.yaml, a ledger config adds its traces/ledger pipeline and keeps the others."""
+    configs = [f"--config={COLLECTOR_DIR / 'otelcol.yaml'}", f"--config={COLLECTOR_DIR / ledger}"]
+
+    def collector(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [collector_binary(), *args],
+            env=collector_env(**REQUIRED_ENV),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    done = collector("validate", *configs, "--feature-gates=exporter.file.nativeCompression")
+    assert done.returncode == 0, done.stderr
+    printed = collector("print-config", "--mode=unredacted", *configs)
+    assert printed.returncode == 0, printed.stderr
+    pipelines = yaml.safe_load(printed.stdout)["service"]["pipelines"]
+    assert set(pipelines) == {"metrics", "traces", "traces/ledger"}
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.relative_to(COLLECTOR_DIR).as_posix())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -71,10 +71,16 @@ class Collector(ServerProcess):
     ready_path = "/"  # health_check: 503 while starting, 200 once every component has started
 
     def __init__(
-        self, workdir: Path, config: Path, traces_endpoint: str, extra_env: Mapping[str, str] | None = None
+        self,
+        workdir: Path,
+        config: Path,
+        traces_endpoint: str,
+        extra_env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
         super().__init__(workdir)
         self.config = config
+        self.extra_args = list(extra_args)  # e.g. a second --config overlay, --feature-gates
         self.otlp_grpc_port = free_port()
         self.otlp_http_port = free_port()
         self.prometheus_port = free_port()
@@ -110,7 +116,7 @@ class Collector(ServerProcess):
         return f"http://127.0.0.1:{self.health_port}/"
 
     def argv(self) -> list[str]:
-        return [collector_binary(), f"--config={self.config}"]
+        return [collector_binary(), f"--config={self.config}", *self.extra_args]
 
     def environment(self) -> Mapping[str, str]:
         return collector_env(**self.env)

@@ -71,6 +71,17 @@ class AppProcess:
             if queue_lines:
                 self._lines.put(None)  # end of output
 
+    def terminate(self, timeout: float = 15.0) -> None:
+        """Ask the process group to stop (SIGTERM), as a service manager does; kill it past ``timeout``."""
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=timeout)
+            except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
     def kill(self) -> None:
         """Stop the process group now (idempotent)."""
         proc = self.proc

@@ -104,6 +104,10 @@ def test_key_problems() -> None:
     assert key_problem("tenant.id") is None
     assert key_problem("x" * 129) is not None
     assert key_problem("genai_cost.price.entry") is not None
+    # The semconv conversation id is set by the app as attribution; its namespace stays reserved.
+    assert key_problem("gen_ai.conversation.id") is None
+    assert key_problem("gen_ai.conversation.title") is not None
+    assert key_problem("gen_ai.usage.cost") is not None
     assert key_problem("a=b") is not None
 
 

@@ -90,11 +90,47 @@ def run_report(args: argparse.Namespace) -> str:
         from genai_cost.report import focus
 
         by, top = focus.focus_by(by), None  # every row, so that BilledCost adds up to the total
+    if args.source == "ledger":
+        return _render(_ledger_report(args, period, by, filters, top), args)
     report = builder.build(client, period, by, filters, top, args.lookback, now)
     if args.format == "html":
         from genai_cost.report import html
 
         report.advice = _advice(client, period, filters, args)
+        return html.render(report)
+    if args.format == "focus":
+        from genai_cost.report import focus
+
+        return focus.csv_text(report, args.billing_account)
+    from genai_cost.report import formats
+
+    return formats.RENDERERS[args.format](report)
+
+
+def _ledger_report(
+    args: argparse.Namespace, period: periods.Period, by: list[str], filters: dict[str, str], top: int | None
+) -> builder.Report:
+    """The same report summed from the call ledger (genai_cost.ledger) instead of Prometheus."""
+    import os
+
+    from genai_cost.ledger import commands as ledger_commands
+    from genai_cost.ledger import engines
+    from genai_cost.ledger import report as ledger_report
+
+    location = args.ledger or os.environ.get(ledger_commands.ENV_LEDGER)
+    if not location:
+        raise UsageError(f"--source ledger needs --ledger PATH_OR_URL or ${ledger_commands.ENV_LEDGER}")
+    try:
+        return ledger_report.build(engines.open_ledger(location), period, by, filters, top)
+    except engines.LedgerError as error:
+        raise builder.ReportError(str(error)) from None
+
+
+def _render(report: builder.Report, args: argparse.Namespace) -> str:
+    """A report built from the ledger in the chosen format (advice needs Prometheus: none here)."""
+    if args.format == "html":
+        from genai_cost.report import html
+
         return html.render(report)
     if args.format == "focus":
         from genai_cost.report import focus
@@ -174,6 +210,12 @@ def add_commands(commands: Any) -> None:
                         help="group by these labels (repeatable or comma-separated; default: provider,model). Aliases: "
                         + ", ".join(f"{k}={v}" for k, v in fig.ALIASES.items()))  # fmt: skip
     report.add_argument("--top", type=int, metavar="N", help="show the N largest groups; the rest as one line")
+    report.add_argument("--source", choices=("prometheus", "ledger"), default="prometheus",
+                        help="prometheus (the counters; default) or ledger (every call, from the Collector's call "
+                        "ledger: groups by any attribute, conversation and user included)")  # fmt: skip
+    report.add_argument("--ledger", metavar="PATH_OR_URL",
+                        help="with --source ledger: the ledger files' directory or a ClickHouse HTTP URL "
+                        "(default: $GENAI_COST_LEDGER)")  # fmt: skip
     report.add_argument(
         "--billing-account", default="genai-cost", metavar="ID", help="FOCUS BillingAccountId (default: genai-cost)"
     )
