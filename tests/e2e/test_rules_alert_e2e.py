@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from genai_cost.mockprovider import MockProvider
-from tests.helpers.alerting import RULE_FILES, alertmanager_config_for_test, budgets_file
+from tests.helpers.alerting import alertmanager_config_for_test, budgets_file, rule_files_for_test
 from tests.helpers.instrumented import base_env, otel_env
 from tests.helpers.otlp import OtlpReceiver
 from tests.helpers.stack import AlertmanagerServer, PrometheusServer, WebhookReceiver
@@ -77,7 +77,7 @@ def delivered(
         PrometheusServer(
             workdir / "prom",
             scrape_targets={JOB: [f"127.0.0.1:{prometheus_port}"]},
-            rule_files=[*RULE_FILES, budgets],
+            rule_files=[*rule_files_for_test(workdir / "rules"), budgets],
             alertmanager_url=alertmanager.url,
         ) as prometheus,
     ):

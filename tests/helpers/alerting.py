@@ -5,6 +5,7 @@
   tree and inhibition rules untouched, every receiver replaced by one webhook (the receiver's name
   is kept, so a payload says which route it took) and the grouping waits cut to seconds.
 - :func:`budgets_file`: a budgets file in the format of prometheus/budgets.yml.
+- :func:`rule_files_for_test`: the shipped rule files evaluated at the test Prometheus's interval.
 """
 
 from __future__ import annotations
@@ -65,3 +66,18 @@ def budgets_file(path: Path, budgets: Sequence[Mapping[str, Any]]) -> Path:
         rules.append({"record": record, "expr": f"vector({budget['usd']})", "labels": labels})
     path.write_text(json.dumps({"groups": [{"name": "genai-cost-budgets", "rules": rules}]}, indent=2))
     return path
+
+
+def rule_files_for_test(folder: Path) -> list[Path]:
+    """The shipped rule files without their groups' own evaluation intervals (1m, 5m), so that a test
+    Prometheus evaluates them at its global interval (a second): same rules, answers within seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for path in RULE_FILES:
+        rules = load_yaml(path)
+        for group in rules["groups"]:
+            group.pop("interval", None)
+        copy = folder / path.name
+        copy.write_text(json.dumps(rules, indent=2), encoding="utf-8")
+        out.append(copy)
+    return out

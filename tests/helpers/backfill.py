@@ -1,0 +1,120 @@
+"""Backfill a Prometheus data folder with promtool: a synthetic fleet's raw series, then recording rules.
+
+    blocks = backfill_raw(fleet.Fleet(spec), data_dir)           # promtool tsdb create-blocks-from openmetrics
+    backfill_rules(prom, RULE_FILES, start, end, data_dir)       # promtool tsdb create-blocks-from rules
+
+Raw series: the fleet writes files of 18 hours (promtool's block durations are 2h times a power of 3)
+while promtool turns the previous one into a block, so a month of a large fleet never sits on disk
+as text at once. Rules: promtool evaluates each rule as range queries against a running Prometheus,
+so a rule reading another recorded series needs that series backfilled and loaded first; the rules
+are backfilled level by level (a level reads only raw series and lower levels) and Prometheus is
+restarted on the grown data folder after each level.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.helpers.fleet import Fleet
+
+CHUNK_SECONDS = 18 * 3600
+
+
+def promtool(*args: str) -> str:
+    """Run promtool; its output, or RuntimeError with it."""
+    result = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"promtool {' '.join(args)}: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def backfill_raw(fl: Fleet, data_dir: Path, work: Path | None = None) -> int:
+    """Write the fleet's series into blocks under ``data_dir``; returns the number of files converted."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        files: queue.Queue[Path | BaseException | None] = queue.Queue(maxsize=1)
+
+        def write() -> None:
+            try:
+                for path in fl.write_chunks(Path(tmp), CHUNK_SECONDS):
+                    files.put(path)
+                files.put(None)
+            except BaseException as error:  # handed to the converting thread, raised there
+                files.put(error)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        count = 0
+        while (item := files.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            promtool("tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={CHUNK_SECONDS // 3600}h",
+                     str(item), str(data_dir))  # fmt: skip
+            item.unlink()
+            count += 1
+        writer.join()
+    return count
+
+
+def rule_levels(rule_files: Sequence[Path]) -> list[list[dict[str, Any]]]:
+    """The recording rules in dependency order: each level reads raw series and lower levels only."""
+    rules = [dict(r, group=g["name"], interval=g.get("interval"))
+             for path in rule_files for g in yaml.safe_load(path.read_text())["groups"]
+             for r in g["rules"] if "record" in r]  # fmt: skip
+    recorded = {r["record"] for r in rules}
+    level: dict[str, int] = {}
+    while len(level) < len(recorded):
+        progress = False
+        for rule in rules:
+            reads = set(re.findall(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", rule["expr"])) & recorded
+            reads.discard(rule["record"]) if rule["record"] not in reads else None
+            if all(name in level for name in reads):
+                new = 1 + max((level[name] for name in reads), default=-1)
+                if level.get(rule["record"], -1) < new:
+                    level[rule["record"]] = new
+                    progress = True
+        if not progress:
+            raise ValueError(f"recording rules with a cycle: {sorted(recorded - set(level))}")
+    out: list[list[dict[str, Any]]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for rule in rules:
+        out[level[rule["record"]]].append(rule)
+    return out
+
+
+def backfill_rules(
+    start_prometheus: Callable[[], Any], rule_files: Sequence[Path], start: int, end: int, data_dir: Path,
+    interval: str = "1m",
+) -> list[str]:
+    """Backfill every recording rule of ``rule_files`` over [start, end] into ``data_dir``.
+
+    ``start_prometheus()`` returns a started server (a context manager with ``.url``) on ``data_dir``;
+    it is started once per level. Returns promtool's output per level."""
+    outputs = []
+    for number, rules in enumerate(rule_levels(rule_files)):
+        with tempfile.TemporaryDirectory() as tmp:
+            groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+            for rule in rules:
+                groups.setdefault((rule["group"], rule["interval"]), []).append(rule)
+            spec = {"groups": [dict({"name": f"{name}-level{number}", "rules": [
+                {k: v for k, v in r.items() if k in ("record", "expr", "labels")} for r in group]},
+                **({"interval": every} if every else {})) for (name, every), group in groups.items()]}  # fmt: skip
+            path = Path(tmp) / "rules.yml"
+            path.write_text(yaml.safe_dump(spec, sort_keys=False))
+            out = Path(tmp) / "blocks"
+            with start_prometheus() as prom:
+                outputs.append(promtool("tsdb", "create-blocks-from", "rules", f"--start={start}", f"--end={end}",
+                                        f"--url={prom.url}", f"--output-dir={out}", f"--eval-interval={interval}",
+                                        str(path)))  # fmt: skip
+            for block in out.iterdir():
+                shutil.move(str(block), str(data_dir / block.name))
+    return outputs
