@@ -35,7 +35,7 @@ SCOPES = {"global", "service", "team", "tenant", "model"}
 @pytest.mark.parametrize(
     ("path", "rules"),
     [
-        (RULE_FILES[0], 45),
+        (RULE_FILES[0], 40),
         (RULE_FILES[1], 11),
         (BUDGETS, 10),
         (PROMETHEUS / "tests" / "budgets.yml", 8),

@@ -92,23 +92,30 @@ def rule_levels(rule_files: Sequence[Path]) -> list[list[dict[str, Any]]]:
 
 
 def backfill_rules(
-    start_prometheus: Callable[[], Any], rule_files: Sequence[Path], start: int, end: int, data_dir: Path,
+    start_prometheus: Callable[[], Any],
+    rule_files: Sequence[Path],
+    start: int,
+    end: int,
+    data_dir: Path,
     interval: str = "1m",
 ) -> list[str]:
     """Backfill every recording rule of ``rule_files`` over [start, end] into ``data_dir``.
 
-    ``start_prometheus()`` returns a started server (a context manager with ``.url``) on ``data_dir``;
-    it is started once per level. Returns promtool's output per level."""
+    ``start_prometheus()`` returns a server (a context manager with ``.url``) on ``data_dir``; it is
+    started once per level. Each level's rules keep their group's name and are written to the same
+    file path every time: promtool evaluates a group at the phase Prometheus gives it (a hash of the
+    name and the file), so the levels of one group line up as in a live evaluation. Returns
+    promtool's output per level."""
     outputs = []
-    for number, rules in enumerate(rule_levels(rule_files)):
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "genai-cost-backfill.rules.yml"
+        for rules in rule_levels(rule_files):
             groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
             for rule in rules:
                 groups.setdefault((rule["group"], rule["interval"]), []).append(rule)
-            spec = {"groups": [dict({"name": f"{name}-level{number}", "rules": [
+            spec = {"groups": [dict({"name": name, "rules": [
                 {k: v for k, v in r.items() if k in ("record", "expr", "labels")} for r in group]},
                 **({"interval": every} if every else {})) for (name, every), group in groups.items()]}  # fmt: skip
-            path = Path(tmp) / "rules.yml"
             path.write_text(yaml.safe_dump(spec, sort_keys=False))
             out = Path(tmp) / "blocks"
             with start_prometheus() as prom:

@@ -174,7 +174,8 @@ class Fleet:
         reasoning = int(out * 0.4) if m % 5 == 4 else 0
         return _Model(
             name=f"model-{m:02d}", provider=provider, operation="embeddings" if embeddings else "chat",
-            priced=not self.spec.unpriced_share or m % max(2, round(1 / self.spec.unpriced_share)) != 3, usd_in=usd_in, usd_out=usd_in * 4,
+            priced=not self.spec.unpriced_share or m % max(2, round(1 / self.spec.unpriced_share)) != 3,
+            usd_in=usd_in, usd_out=usd_in * 4,
             latency=0.05 if embeddings else rng.uniform(0.3, 6.0),
             error_rate=rng.choice((0.0, 0.0, 0.005, 0.02, 0.08)),
             tokens=(tokens_in, out, cache, cache // 10, reasoning),
