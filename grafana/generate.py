@@ -193,16 +193,10 @@ def base(uid: str, title: str, description: str) -> Dashboard:
         .time("now-24h", "now")
         .timezone("utc")
         .refresh("1m")
-        .links(
-            [
-                DashboardLink("genai-cost dashboards")
-                .type(DashboardLinkType.DASHBOARDS)
-                .tags(["genai-cost"])
-                .as_dropdown(True)
-                .include_vars(True)
-                .keep_time(True)
-            ]
-        )
+        .links([
+            DashboardLink("genai-cost dashboards").type(DashboardLinkType.DASHBOARDS).tags(["genai-cost"])
+            .as_dropdown(True).include_vars(True).keep_time(True)
+        ])
     )
 
 
@@ -210,11 +204,8 @@ def overview() -> Dashboard:
     layout = Layout()
     spend_by = "sum by ({by}) (genai_cost:model_cost_usd:increase5m{{{f}}}) * 12"
     dashboard = variables(
-        base(
-            OVERVIEW_UID,
-            "genai-cost: LLM spend overview",
-            "USD spend, tokens, cache, calls and budgets of LLM calls measured by genai-cost.",
-        ),
+        base(OVERVIEW_UID, "genai-cost: LLM spend overview",
+             "USD spend, tokens, cache, calls and budgets of LLM calls measured by genai-cost."),
         multi_model=True,
     ).with_variable(
         CustomVariable("label")
@@ -224,246 +215,90 @@ def overview() -> Dashboard:
     )
     panels: list[Builder] = [
         layout.row("Spend"),
-        layout.place(
-            number(
-                "Spend today (UTC)",
-                f"sum(genai_cost:cost_usd:today{{{FILTER}}})",
-                USD,
-                "Since 00:00 UTC. Recording rule genai_cost:cost_usd:today.",
-            ),
-            4,
-            4,
-        ),
-        layout.place(
-            number(
-                "Last 24 hours",
-                f"sum(genai_cost:cost_usd:increase1d{{{FILTER}}})",
-                USD,
-                "Rolling 24 hours: what daily budgets are compared with.",
-            ),
-            4,
-            4,
-        ),
-        layout.place(
-            number(
-                "Month to date (UTC)",
-                f"sum(genai_cost:cost_usd:month_to_date{{{FILTER}}})",
-                USD,
-                "Since the 1st of the month, 00:00 UTC: what monthly budgets are compared with.",
-            ),
-            4,
-            4,
-        ),
-        layout.place(
-            number(
-                "Month-end forecast",
-                f"sum(genai_cost:cost_usd:month_to_date{{{FILTER}}})"
-                f" + sum(genai_cost:cost_usd:increase1d{{{FILTER}}}) / 86400 * scalar(genai_cost:month_remaining:seconds)",
-                USD,
-                "Month to date plus the last 24 hours' rate until the end of the month.",
-            ),
-            4,
-            4,
-        ),
-        layout.place(
-            number(
-                "Cache savings, last 24 h",
-                f"sum(genai_cost:savings_usd:increase1d{{{FILTER}}})",
-                USD,
-                "What cache reads saved against the uncached input price.",
-            ),
-            4,
-            4,
-        ),
-        layout.place(
-            number(
-                "Unpriced calls, last hour",
-                f"sum(genai_cost:unpriced_calls:increase1h{{{FILTER}}})",
-                "short",
-                "Calls with no price: their cost is missing from every USD figure here.",
-            ),
-            4,
-            4,
-        ),
-        layout.place(
-            graph(
-                "Monthly budgets: spent, forecast, budget",
-                USD,
-                "Every scope with a monthly budget in prometheus/budgets.yml (not filtered by the variables).",
-                query(
-                    f"genai_cost:scope_cost_usd:month_to_date and {WITH_MONTHLY_BUDGET}",
-                    "{{budget_scope}} {{budget_key}}: spent",
-                ),
-                query(
-                    f"genai_cost:scope_cost_usd:month_forecast and {WITH_MONTHLY_BUDGET}",
-                    "{{budget_scope}} {{budget_key}}: forecast",
-                ),
-                query("genai_cost:budget_usd:monthly", "{{budget_scope}} {{budget_key}}: budget"),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            bars(
-                "Budget used",
-                "percentunit",
-                "Spend of the last 24 hours against daily budgets, of the month so far against monthly budgets.",
-                query(
-                    "genai_cost:scope_cost_usd:1d / on (budget_scope, budget_key) group_left genai_cost:budget_usd:daily",
-                    "{{budget_scope}} {{budget_key}} (day)",
-                    instant=True,
-                ),
-                query(
-                    "genai_cost:scope_cost_usd:month_to_date / on (budget_scope, budget_key) group_left"
-                    " genai_cost:budget_usd:monthly",
-                    "{{budget_scope}} {{budget_key}} (month)",
-                    instant=True,
-                ),
-            )
-            .min(0)
-            .max(1),
-            12,
-            8,
-        ),
+        layout.place(number("Spend today (UTC)", f"sum(genai_cost:cost_usd:today{{{FILTER}}})", USD,
+                            "Since 00:00 UTC. Recording rule genai_cost:cost_usd:today."), 4, 4),
+        layout.place(number("Last 24 hours", f"sum(genai_cost:cost_usd:increase1d{{{FILTER}}})", USD,
+                            "Rolling 24 hours: what daily budgets are compared with."), 4, 4),
+        layout.place(number("Month to date (UTC)", f"sum(genai_cost:cost_usd:month_to_date{{{FILTER}}})", USD,
+                            "Since the 1st of the month, 00:00 UTC: what monthly budgets are compared with."), 4, 4),
+        layout.place(number(
+            "Month-end forecast",
+            f"sum(genai_cost:cost_usd:month_to_date{{{FILTER}}})"
+            f" + sum(genai_cost:cost_usd:increase1d{{{FILTER}}}) / 86400 * scalar(genai_cost:month_remaining:seconds)",
+            USD, "Month to date plus the last 24 hours' rate until the end of the month."), 4, 4),
+        layout.place(number("Cache savings, last 24 h", f"sum(genai_cost:savings_usd:increase1d{{{FILTER}}})", USD,
+                            "What cache reads saved against the uncached input price."), 4, 4),
+        layout.place(number("Unpriced calls, last hour", f"sum(genai_cost:unpriced_calls:increase1h{{{FILTER}}})",
+                            "short", "Calls with no price: their cost is missing from every USD figure here."), 4, 4),
+        layout.place(graph(
+            "Monthly budgets: spent, forecast, budget", USD,
+            "Every scope with a monthly budget in prometheus/budgets.yml (not filtered by the variables).",
+            query(f"genai_cost:scope_cost_usd:month_to_date and {WITH_MONTHLY_BUDGET}",
+                  "{{budget_scope}} {{budget_key}}: spent"),
+            query(f"genai_cost:scope_cost_usd:month_forecast and {WITH_MONTHLY_BUDGET}",
+                  "{{budget_scope}} {{budget_key}}: forecast"),
+            query("genai_cost:budget_usd:monthly", "{{budget_scope}} {{budget_key}}: budget"),
+        ), 12, 8),
+        layout.place(bars(
+            "Budget used", "percentunit",
+            "Spend of the last 24 hours against daily budgets, of the month so far against monthly budgets.",
+            query("genai_cost:scope_cost_usd:1d / on (budget_scope, budget_key) group_left genai_cost:budget_usd:daily",
+                  "{{budget_scope}} {{budget_key}} (day)", instant=True),
+            query("genai_cost:scope_cost_usd:month_to_date / on (budget_scope, budget_key) group_left"
+                  " genai_cost:budget_usd:monthly", "{{budget_scope}} {{budget_key}} (month)", instant=True),
+        ).min(0).max(1), 12, 8),
         layout.row("Cost over time"),
-        layout.place(
-            graph(
-                "Cost by model (USD/h)",
-                USD_PER_HOUR,
-                "Spend rate over the last 5 minutes, per hour.",
-                query(spend_by.format(by="gen_ai_request_model", f=FILTER), "{{gen_ai_request_model}}"),
-            ),
-            8,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Cost by provider (USD/h)",
-                USD_PER_HOUR,
-                "Spend rate over the last 5 minutes, per hour.",
-                query(spend_by.format(by="gen_ai_provider_name", f=FILTER), "{{gen_ai_provider_name}}"),
-            ),
-            8,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Cost by service (USD/h)",
-                USD_PER_HOUR,
-                "Spend rate over the last 5 minutes, per hour.",
-                query(spend_by.format(by="job", f=FILTER), "{{job}}"),
-            ),
-            8,
-            8,
-        ),
+        layout.place(graph("Cost by model (USD/h)", USD_PER_HOUR, "Spend rate over the last 5 minutes, per hour.",
+                           query(spend_by.format(by="gen_ai_request_model", f=FILTER), "{{gen_ai_request_model}}")),
+                     8, 8),
+        layout.place(graph("Cost by provider (USD/h)", USD_PER_HOUR, "Spend rate over the last 5 minutes, per hour.",
+                           query(spend_by.format(by="gen_ai_provider_name", f=FILTER), "{{gen_ai_provider_name}}")),
+                     8, 8),
+        layout.place(graph("Cost by service (USD/h)", USD_PER_HOUR, "Spend rate over the last 5 minutes, per hour.",
+                           query(spend_by.format(by="job", f=FILTER), "{{job}}")), 8, 8),
         layout.row("Tokens and cache"),
-        layout.place(
-            graph(
-                "Tokens in the last hour, by type",
-                "short",
-                "input and output include cache_read / cache_write and reasoning respectively.",
-                query(
-                    f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
-                    "{{gen_ai_token_type}}",
-                ),
-            ),
-            8,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Cache hit rate (cache_read / input tokens, last hour)",
-                "percentunit",
-                "Share of input tokens read from the provider's prompt cache.",
-                query(
-                    f"sum by (gen_ai_request_model) ({tokens('cache_read')})"
-                    f" / sum by (gen_ai_request_model) ({tokens('input')})",
-                    "{{gen_ai_request_model}}",
-                ),
-            )
-            .min(0)
-            .max(1),
-            8,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Cache savings in the last hour",
-                USD,
-                "USD saved by cache reads, per model.",
-                query(
-                    f"sum by (gen_ai_request_model) (genai_cost:model_savings_usd:increase1h{{{FILTER}}})",
-                    "{{gen_ai_request_model}}",
-                ),
-            ),
-            8,
-            8,
-        ),
+        layout.place(graph("Tokens in the last hour, by type", "short",
+                           "input and output include cache_read / cache_write and reasoning respectively.",
+                           query(f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
+                                 "{{gen_ai_token_type}}")), 8, 8),
+        layout.place(graph(
+            "Cache hit rate (cache_read / input tokens, last hour)", "percentunit",
+            "Share of input tokens read from the provider's prompt cache.",
+            query(f"sum by (gen_ai_request_model) ({tokens('cache_read')})"
+                  f" / sum by (gen_ai_request_model) ({tokens('input')})",
+                  "{{gen_ai_request_model}}"),
+        ).min(0).max(1), 8, 8),
+        layout.place(graph("Cache savings in the last hour", USD, "USD saved by cache reads, per model.",
+                           query(f"sum by (gen_ai_request_model) (genai_cost:model_savings_usd:increase1h{{{FILTER}}})",
+                                 "{{gen_ai_request_model}}")), 8, 8),
         layout.row("Calls"),
-        layout.place(
-            graph(
-                "Calls per minute",
-                "short",
-                "Every call, failed ones included.",
-                query(
-                    f"sum by (gen_ai_request_model) (genai_cost:model_calls:increase5m{{{FILTER}}}) / 5",
-                    "{{gen_ai_request_model}}",
-                ),
-            ),
-            8,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Latency p50 / p95",
-                "s",
-                "gen_ai.client.operation.duration, whole calls (streams until their end).",
-                *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95)),
-            ),
-            8,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Error rate",
-                "percentunit",
-                "Share of calls that failed (error_type set), per model.",
-                query(error_rate("gen_ai_request_model"), "{{gen_ai_request_model}}"),
-            )
-            .min(0)
-            .max(1),
-            8,
-            8,
-        ),
+        layout.place(graph(
+            "Calls per minute", "short", "Every call, failed ones included.",
+            query(f"sum by (gen_ai_request_model) (genai_cost:model_calls:increase5m{{{FILTER}}}) / 5",
+                  "{{gen_ai_request_model}}"),
+        ), 8, 8),
+        layout.place(graph(
+            "Latency p50 / p95", "s", "gen_ai.client.operation.duration, whole calls (streams until their end).",
+            *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95)),
+        ), 8, 8),
+        layout.place(graph(
+            "Error rate", "percentunit", "Share of calls that failed (error_type set), per model.",
+            query(error_rate("gen_ai_request_model"), "{{gen_ai_request_model}}"),
+        ).min(0).max(1), 8, 8),
         layout.row("Unpriced calls and attribution"),
-        layout.place(
-            graph(
-                "Unpriced calls in the last hour",
-                "short",
-                "By model and reason (unknown_model, local_model, no_usage, ...).",
-                query(
-                    "sum by (gen_ai_request_model, genai_cost_unpriced_reason) ("
-                    f"genai_cost:model_unpriced_calls:increase1h{{{FILTER}}})",
-                    "{{gen_ai_request_model}}: {{genai_cost_unpriced_reason}}",
-                ),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            bars(
-                "Top spenders by $label, last 24 h",
-                USD,
-                "Grouped by the label chosen in 'Top spenders by' (attribution labels come from GENAI_COST labels).",
-                query(
-                    f"topk(10, sum by ($label) (genai_cost:cost_usd:increase1d{{{FILTER}}}))",
-                    "{{$label}}",
-                    instant=True,
-                ),
-            ),
-            12,
-            8,
-        ),
+        layout.place(graph(
+            "Unpriced calls in the last hour", "short",
+            "By model and reason (unknown_model, local_model, no_usage, ...).",
+            query("sum by (gen_ai_request_model, genai_cost_unpriced_reason) ("
+                  f"genai_cost:model_unpriced_calls:increase1h{{{FILTER}}})",
+                  "{{gen_ai_request_model}}: {{genai_cost_unpriced_reason}}"),
+        ), 12, 8),
+        layout.place(bars(
+            "Top spenders by $label, last 24 h", USD,
+            "Grouped by the label chosen in 'Top spenders by' (attribution labels come from GENAI_COST labels).",
+            query(f"topk(10, sum by ($label) (genai_cost:cost_usd:increase1d{{{FILTER}}}))", "{{$label}}",
+                  instant=True),
+        ), 12, 8),
     ]
     return with_panels(dashboard, panels)
 
@@ -475,10 +310,8 @@ def tokens(token_type: str) -> str:
 
 def latency(q: float) -> str:
     """The q-quantile of the call duration over the last 5 minutes, from the recorded buckets."""
-    return (
-        f"histogram_quantile({q}, sum by (le) (genai_cost:model_operation_duration_seconds_bucket:increase5m"
-        f"{{{FILTER}}}))"
-    )
+    return (f"histogram_quantile({q}, sum by (le) (genai_cost:model_operation_duration_seconds_bucket:increase5m"
+            f"{{{FILTER}}}))")
 
 
 def error_rate(by: str) -> str:
@@ -496,121 +329,40 @@ def model_drilldown() -> Dashboard:
     )
     panels: list[Builder] = [
         layout.row("$model"),
-        layout.place(
-            number(
-                "Last 24 hours",
-                f"sum(genai_cost:cost_usd:increase1d{{{FILTER}}})",
-                USD,
-                "Spend on this model in the last 24 hours.",
-            ),
-            6,
-            4,
-        ),
-        layout.place(
-            number(
-                "Month to date (UTC)",
-                f"sum(genai_cost:cost_usd:month_to_date{{{FILTER}}})",
-                USD,
-                "Spend on this model since the 1st, 00:00 UTC.",
-            ),
-            6,
-            4,
-        ),
-        layout.place(
-            number(
-                "Cache hit rate, last hour",
-                f"sum({tokens('cache_read')}) / sum({tokens('input')})",
-                "percentunit",
-                "cache_read / input tokens.",
-            ),
-            6,
-            4,
-        ),
-        layout.place(
-            number(
-                "Cache savings, last 24 h",
-                f"sum(genai_cost:savings_usd:increase1d{{{FILTER}}})",
-                USD,
-                "USD saved by cache reads.",
-            ),
-            6,
-            4,
-        ),
-        layout.place(
-            graph(
-                "Cost by service (USD/h)",
-                USD_PER_HOUR,
-                "Which services spend on this model.",
-                query(f"sum by (job) (genai_cost:model_cost_usd:increase5m{{{FILTER}}}) * 12", "{{job}}"),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Cost by response model (USD/h)",
-                USD_PER_HOUR,
-                "The model versions that actually answered.",
-                query(
-                    f"sum by (gen_ai_response_model) (genai_cost:response_model_cost_usd:increase5m{{{FILTER}}}) * 12",
-                    "{{gen_ai_response_model}}",
-                ),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Tokens in the last hour, by type",
-                "short",
-                "Tokens of this model by type.",
-                query(
-                    f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
-                    "{{gen_ai_token_type}}",
-                ),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Tokens per call (p50 / p95)",
-                "short",
-                "gen_ai.client.token.usage, by token type.",
-                *(
-                    query(
-                        f"histogram_quantile({q}, sum by (le, gen_ai_token_type) ("
-                        f"genai_cost:model_token_usage_bucket:increase5m{{{FILTER}}}))",
-                        f"p{int(q * 100)} {{{{gen_ai_token_type}}}}",
-                    )
-                    for q in (0.5, 0.95)
-                ),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Latency p50 / p95 / p99",
-                "s",
-                "gen_ai.client.operation.duration.",
-                *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95, 0.99)),
-            ),
-            12,
-            8,
-        ),
-        layout.place(
-            graph(
-                "Error rate",
-                "percentunit",
-                "Share of calls that failed, per service.",
-                query(error_rate("job"), "{{job}}"),
-            )
-            .min(0)
-            .max(1),
-            12,
-            8,
-        ),
+        layout.place(number("Last 24 hours", f"sum(genai_cost:cost_usd:increase1d{{{FILTER}}})", USD,
+                            "Spend on this model in the last 24 hours."), 6, 4),
+        layout.place(number("Month to date (UTC)", f"sum(genai_cost:cost_usd:month_to_date{{{FILTER}}})", USD,
+                            "Spend on this model since the 1st, 00:00 UTC."), 6, 4),
+        layout.place(number(
+            "Cache hit rate, last hour",
+            f"sum({tokens('cache_read')}) / sum({tokens('input')})",
+            "percentunit", "cache_read / input tokens."), 6, 4),
+        layout.place(number("Cache savings, last 24 h", f"sum(genai_cost:savings_usd:increase1d{{{FILTER}}})", USD,
+                            "USD saved by cache reads."), 6, 4),
+        layout.place(graph("Cost by service (USD/h)", USD_PER_HOUR, "Which services spend on this model.",
+                           query(f"sum by (job) (genai_cost:model_cost_usd:increase5m{{{FILTER}}}) * 12", "{{job}}")),
+                     12, 8),
+        layout.place(graph(
+            "Cost by response model (USD/h)", USD_PER_HOUR, "The model versions that actually answered.",
+            query(f"sum by (gen_ai_response_model) (genai_cost:response_model_cost_usd:increase5m{{{FILTER}}}) * 12",
+                  "{{gen_ai_response_model}}"),
+        ), 12, 8),
+        layout.place(graph("Tokens in the last hour, by type", "short", "Tokens of this model by type.",
+                           query(f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
+                                 "{{gen_ai_token_type}}")), 12, 8),
+        layout.place(graph(
+            "Tokens per call (p50 / p95)", "short", "gen_ai.client.token.usage, by token type.",
+            *(query(f"histogram_quantile({q}, sum by (le, gen_ai_token_type) ("
+                    f"genai_cost:model_token_usage_bucket:increase5m{{{FILTER}}}))",
+                    f"p{int(q * 100)} {{{{gen_ai_token_type}}}}")
+              for q in (0.5, 0.95)),
+        ), 12, 8),
+        layout.place(graph(
+            "Latency p50 / p95 / p99", "s", "gen_ai.client.operation.duration.",
+            *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95, 0.99)),
+        ), 12, 8),
+        layout.place(graph("Error rate", "percentunit", "Share of calls that failed, per service.",
+                           query(error_rate("job"), "{{job}}")).min(0).max(1), 12, 8),
     ]
     return with_panels(dashboard, panels)
 
