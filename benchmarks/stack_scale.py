@@ -74,9 +74,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def measure(base: str, end: int, rounds: int) -> dict[str, Any]:
+def measure(base: str, end: int, rounds: int, windows: list[str]) -> dict[str, Any]:
     report: dict[str, Any] = {}
-    for window, seconds in WINDOWS.items():
+    for window in windows:
+        seconds = WINDOWS[window]
         start = end - seconds
         variable_times: list[float] = []
 
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="skip the backfill stages already done in workdir")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="write the full report here")
+    parser.add_argument("--windows", nargs="+", choices=list(WINDOWS), default=list(WINDOWS))
+    parser.add_argument("--rules-hours", type=float, help="backfill the rules over the last HOURS only (quicker)")
     args = parser.parse_args(argv)
     spec = fleet.preset(args.preset, **({"days": args.days} if args.days else {}))
     fl = fleet.Fleet(spec)
@@ -154,14 +157,24 @@ def main(argv: list[str] | None = None) -> int:
         backfill_raw(fl, data, workdir)
         timings["raw_backfill_s"] = time.monotonic() - began
         (workdir / "raw.done").write_text(json.dumps(timings))
+    else:
+        timings.update(json.loads((workdir / "raw.done").read_text() or "{}"))
     if not (args.reuse and (workdir / "rules.done").exists()):
         began = time.monotonic()
-        backfill_rules(lambda: prometheus(workdir), RULE_FILES, fl.start, fl.end, data)
+        start = fl.end - int(args.rules_hours * 3600) if args.rules_hours else fl.start
+        backfill_rules(lambda: prometheus(workdir), RULE_FILES, start, fl.end, data)
         timings["rules_backfill_s"] = time.monotonic() - began
+        timings["rules_backfill_hours"] = (fl.end - start) / 3600
         (workdir / "rules.done").write_text(json.dumps(timings))
+    else:
+        timings.update(json.loads((workdir / "rules.done").read_text() or "{}"))
     with prometheus(workdir, rules=True) as prom:
         began = time.monotonic()
-        report = {"spec": spec.__dict__, "timings": timings, "windows": measure(prom.url, fl.end, args.rounds)}
+        report = {
+            "spec": spec.__dict__,
+            "timings": timings,
+            "windows": measure(prom.url, fl.end, args.rounds, args.windows),
+        }
         report["query_run_s"] = time.monotonic() - began
         report["resources"] = resources(prom, data)
     report["block_series"] = series_in_blocks(data)
