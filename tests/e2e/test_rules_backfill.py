@@ -153,14 +153,19 @@ def test_spend_and_token_panels_equal_the_truth(
     by: tuple[str, ...], at: int,
 ) -> None:  # fmt: skip
     """The answer equals the fleet's true increase over the period, to 1e-9 relative plus what was
-    spent within a minute of the period's ends (the evaluation phase moves them by less)."""
+    spent within a minute of the period's ends (the evaluation phase moves them by less) and, for
+    the month, within 6 minutes of each midnight in it (its completed days are the 24-hour spends
+    read at each midnight from the calendar group, evaluated every 5 minutes at its own phase)."""
     state, prom = backfilled
     stamp = _stamp(prom, re.search(r"genai_cost:\w+:\w+", expr).group(0), at)
     start, end = _period(period, stamp), int(stamp)
     want = _truth(state, counter, start, end, by)
     slack: dict = {}
-    for edge in (start, end - end % 300, end):
-        for key, value in _truth(state, counter, edge - PHASE, edge + PHASE, by).items():
+    edges = [(start, PHASE), (end - end % 300, PHASE), (end, PHASE)]
+    if period == "month":  # completed days are read from the calendar group, at its own 5-minute phase
+        edges += [(day, 300 + PHASE) for day in range(start - start % DAY + DAY, end, DAY)]
+    for edge, width in edges:
+        for key, value in _truth(state, counter, edge - width, edge + width, by).items():
             slack[key] = slack.get(key, 0.0) + value
     got = _by(prom, expr, at)
     if "budget_key" in expr:
