@@ -112,9 +112,9 @@ def measure(base: str, end: int, rounds: int, windows: list[str]) -> dict[str, A
     return report
 
 
-def resources(prom: PrometheusServer, data: Path) -> dict[str, Any]:
+def resources(prom: PrometheusServer, data: Path, end: int) -> dict[str, Any]:
     def count(selector: str) -> int:
-        result = prom.query(f"count({{__name__=~{selector!r}}})")
+        result = prom.query(f"count({{__name__=~{selector!r}}})", at=end)
         return int(float(result[0]["value"][1])) if result else 0
 
     head = prom.api("status/tsdb")
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reuse and (workdir / "rules.done").exists()):
         began = time.monotonic()
         start = fl.end - int(args.rules_hours * 3600) if args.rules_hours else fl.start
-        backfill_rules(lambda: prometheus(workdir), RULE_FILES, start, fl.end, data)
+        backfill_rules(lambda: prometheus(workdir), [*RULE_FILES, BUDGETS], start, fl.end, data)
         timings["rules_backfill_s"] = time.monotonic() - began
         timings["rules_backfill_hours"] = (fl.end - start) / 3600
         (workdir / "rules.done").write_text(json.dumps(timings))
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             "windows": measure(prom.url, fl.end, args.rounds, args.windows),
         }
         report["query_run_s"] = time.monotonic() - began
-        report["resources"] = resources(prom, data)
+        report["resources"] = resources(prom, data, fl.end)
     report["block_series"] = series_in_blocks(data)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
