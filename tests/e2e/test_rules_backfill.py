@@ -17,6 +17,7 @@ recording rule with `promtool tsdb create-blocks-from rules`, level by level. Th
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -24,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.grafana_queries import queries, variables
 
 from tests.helpers import fleet
-from tests.helpers.alerting import RULE_FILES
+from tests.helpers.alerting import BUDGETS, REPO, RULE_FILES
 from tests.helpers.backfill import backfill_raw, backfill_rules, rule_levels
 from tests.helpers.stack import PrometheusServer
 
@@ -53,7 +55,7 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backf
     state = Backfilled(tmp_path_factory.mktemp("backfill"))
     data = state.workdir / "data"
     backfill_raw(state.fleet, data, state.workdir)
-    state.outputs = backfill_rules(state.prometheus, RULE_FILES, state.fleet.start, state.fleet.end, data)
+    state.outputs = backfill_rules(state.prometheus, [*RULE_FILES, BUDGETS], START, state.fleet.end, data)
     with state.prometheus() as prom:
         yield state, prom
 
@@ -78,7 +80,7 @@ def _close(got: dict, want: dict, rel: float = REL, what: str = "") -> None:
 # --- promtool backfills every rule, equal to live evaluation ------------------------------------------
 def test_promtool_backfilled_every_recording_rule(backfilled: tuple[Backfilled, PrometheusServer]) -> None:
     state, prom = backfilled
-    assert len(state.outputs) == len(rule_levels(RULE_FILES)) >= 3
+    assert len(state.outputs) == len(rule_levels([*RULE_FILES, BUDGETS])) >= 3
     names = {rule["record"] for rule in RULES}
     assert {r["record"] for r in RULES} >= {"genai_cost:cost_usd:today", "genai_cost:cost_usd:month_to_date"}
     found = {name for name in names if prom.query(f"count(last_over_time({name}[3d]))", at=state.fleet.end)}
@@ -228,3 +230,21 @@ def test_range_queries_across_midnight_equal_instant_ones(backfilled: tuple[Back
         for t in range(start, end + 1, 300):
             at_t = {tuple(sorted(s["metric"].items())): float(v) for s in ranged for ts, v in s["values"] if ts == t}
             _close(at_t, _series(prom.query(expr, at=t)), what=f"{expr[:60]} at {t}")
+
+
+@pytest.mark.parametrize("dashboard", sorted((REPO / "grafana" / "dashboards").glob("*.json")), ids=lambda p: p.stem)
+def test_every_panel_answers_on_the_backfilled_fleet(backfilled: tuple[Backfilled, PrometheusServer], dashboard: Path
+                                                     ) -> None:  # fmt: skip
+    """Each panel query as Grafana sends it on load (variables: All, or the first model) for the last
+    24 hours of the fleet returns series."""
+    state, prom = backfilled
+    end = state.fleet.end
+
+    def label_values(selector: str, label: str) -> list[str]:
+        return sorted(prom.api(f"label/{label}/values", **{"match[]": selector}))
+
+    values = variables(json.loads(dashboard.read_text()), label_values)
+    assert values["model"], "no model to choose"
+    for q in queries(dashboard, end - DAY, end, values):
+        result = prom.query(q.expr, at=end) if q.instant else prom.query_range(q.expr, q.start, q.end, str(q.step))
+        assert result, f"{q.name}: no series for {q.expr}"
