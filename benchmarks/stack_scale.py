@@ -121,7 +121,12 @@ def resources(prom: PrometheusServer, data: Path, end: int) -> dict[str, Any]:
     status = Path(f"/proc/{prom.process.proc.pid}/status").read_text()
     memory = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in status.splitlines()
               if line.startswith(("VmRSS", "VmHWM"))}  # fmt: skip
-    size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
+    size = 0
+    for path in data.rglob("*"):
+        try:
+            size += path.stat().st_size if path.is_file() else 0
+        except FileNotFoundError:  # a block Prometheus is compacting right now
+            pass
     return {"tsdb_bytes": size, "rss_bytes": memory.get("VmRSS"), "peak_rss_bytes": memory.get("VmHWM"),
             "head_series": head["headStats"]["numSeries"], "load_average": os.getloadavg(),
             "count_at_end": {"raw": count("gen_ai_.+|target_info"), "recorded": count("genai_cost:.+")}}  # fmt: skip
