@@ -202,7 +202,7 @@ def base(uid: str, title: str, description: str) -> Dashboard:
 
 def overview() -> Dashboard:
     layout = Layout()
-    spend_by = "sum by ({by}) (genai_cost:cost_usd:rate5m{{{f}}}) * 3600"
+    spend_by = "sum by ({by}) (genai_cost:model_cost_usd:increase5m{{{f}}}) * 12"
     dashboard = variables(
         base(OVERVIEW_UID, "genai-cost: LLM spend overview",
              "USD spend, tokens, cache, calls and budgets of LLM calls measured by genai-cost."),
@@ -259,7 +259,7 @@ def overview() -> Dashboard:
         layout.row("Tokens and cache"),
         layout.place(graph("Tokens in the last hour, by type", "short",
                            "input and output include cache_read / cache_write and reasoning respectively.",
-                           query(f"sum by (gen_ai_token_type) (genai_cost:tokens:increase1h{{{FILTER}}})",
+                           query(f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
                                  "{{gen_ai_token_type}}")), 8, 8),
         layout.place(graph(
             "Cache hit rate (cache_read / input tokens, last hour)", "percentunit",
@@ -269,18 +269,17 @@ def overview() -> Dashboard:
                   "{{gen_ai_request_model}}"),
         ).min(0).max(1), 8, 8),
         layout.place(graph("Cache savings in the last hour", USD, "USD saved by cache reads, per model.",
-                           query(f"sum by (gen_ai_request_model) (genai_cost:savings_usd:increase1h{{{FILTER}}})",
+                           query(f"sum by (gen_ai_request_model) (genai_cost:model_savings_usd:increase1h{{{FILTER}}})",
                                  "{{gen_ai_request_model}}")), 8, 8),
         layout.row("Calls"),
         layout.place(graph(
             "Calls per minute", "short", "Every call, failed ones included.",
-            query(f"sum by (gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_count{{{FILTER}}}"
-                  "[$__rate_interval])) * 60", "{{gen_ai_request_model}}"),
+            query(f"sum by (gen_ai_request_model) (genai_cost:model_calls:increase5m{{{FILTER}}}) / 5",
+                  "{{gen_ai_request_model}}"),
         ), 8, 8),
         layout.place(graph(
             "Latency p50 / p95", "s", "gen_ai.client.operation.duration, whole calls (streams until their end).",
-            *(query(f"histogram_quantile({q}, sum by (le) (rate(gen_ai_client_operation_duration_seconds_bucket"
-                    f"{{{FILTER}}}[$__rate_interval])))", f"p{int(q * 100)}") for q in (0.5, 0.95)),
+            *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95)),
         ), 8, 8),
         layout.place(graph(
             "Error rate", "percentunit", "Share of calls that failed (error_type set), per model.",
@@ -290,8 +289,9 @@ def overview() -> Dashboard:
         layout.place(graph(
             "Unpriced calls in the last hour", "short",
             "By model and reason (unknown_model, local_model, no_usage, ...).",
-            query(f"sum by (gen_ai_request_model, genai_cost_unpriced_reason) (genai_cost:unpriced_calls:increase1h"
-                  f"{{{FILTER}}})", "{{gen_ai_request_model}}: {{genai_cost_unpriced_reason}}"),
+            query("sum by (gen_ai_request_model, genai_cost_unpriced_reason) ("
+                  f"genai_cost:model_unpriced_calls:increase1h{{{FILTER}}})",
+                  "{{gen_ai_request_model}}: {{genai_cost_unpriced_reason}}"),
         ), 12, 8),
         layout.place(bars(
             "Top spenders by $label, last 24 h", USD,
@@ -305,13 +305,18 @@ def overview() -> Dashboard:
 
 def tokens(token_type: str) -> str:
     """Tokens of one type in the last hour (recording rule), filtered by the variables."""
-    return f'genai_cost:tokens:increase1h{{{FILTER}, gen_ai_token_type="{token_type}"}}'
+    return f'genai_cost:model_tokens:increase1h{{{FILTER}, gen_ai_token_type="{token_type}"}}'
+
+
+def latency(q: float) -> str:
+    """The q-quantile of the call duration over the last 5 minutes, from the recorded buckets."""
+    return (f"histogram_quantile({q}, sum by (le) (genai_cost:model_operation_duration_seconds_bucket:increase5m"
+            f"{{{FILTER}}}))")
 
 
 def error_rate(by: str) -> str:
-    calls = f"sum by ({by}) (rate(gen_ai_client_operation_duration_seconds_count{{{FILTER}}}[$__rate_interval]))"
-    errors = (f'sum by ({by}) (rate(gen_ai_client_operation_duration_seconds_count{{{FILTER}, error_type!=""}}'
-              "[$__rate_interval]))")
+    calls = f"sum by ({by}) (genai_cost:model_calls:increase5m{{{FILTER}}})"
+    errors = f'sum by ({by}) (genai_cost:model_calls:increase5m{{{FILTER}, error_type!=""}})'
     # Models without errors show 0 rather than no data.
     return f"({errors} or 0 * {calls}) / {calls}"
 
@@ -335,25 +340,26 @@ def model_drilldown() -> Dashboard:
         layout.place(number("Cache savings, last 24 h", f"sum(genai_cost:savings_usd:increase1d{{{FILTER}}})", USD,
                             "USD saved by cache reads."), 6, 4),
         layout.place(graph("Cost by service (USD/h)", USD_PER_HOUR, "Which services spend on this model.",
-                           query(f"sum by (job) (genai_cost:cost_usd:rate5m{{{FILTER}}}) * 3600", "{{job}}")), 12, 8),
+                           query(f"sum by (job) (genai_cost:model_cost_usd:increase5m{{{FILTER}}}) * 12", "{{job}}")),
+                     12, 8),
         layout.place(graph(
             "Cost by response model (USD/h)", USD_PER_HOUR, "The model versions that actually answered.",
-            query(f"sum by (gen_ai_response_model) (rate(gen_ai_client_cost_usd_total{{{FILTER}}}[$__rate_interval]))"
-                  " * 3600", "{{gen_ai_response_model}}"),
+            query(f"sum by (gen_ai_response_model) (genai_cost:response_model_cost_usd:increase5m{{{FILTER}}}) * 12",
+                  "{{gen_ai_response_model}}"),
         ), 12, 8),
         layout.place(graph("Tokens in the last hour, by type", "short", "Tokens of this model by type.",
-                           query(f"sum by (gen_ai_token_type) (genai_cost:tokens:increase1h{{{FILTER}}})",
+                           query(f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
                                  "{{gen_ai_token_type}}")), 12, 8),
         layout.place(graph(
             "Tokens per call (p50 / p95)", "short", "gen_ai.client.token.usage, by token type.",
-            *(query(f"histogram_quantile({q}, sum by (le, gen_ai_token_type) (rate(gen_ai_client_token_usage_bucket"
-                    f"{{{FILTER}}}[$__rate_interval])))", f"p{int(q * 100)} {{{{gen_ai_token_type}}}}")
+            *(query(f"histogram_quantile({q}, sum by (le, gen_ai_token_type) ("
+                    f"genai_cost:model_token_usage_bucket:increase5m{{{FILTER}}}))",
+                    f"p{int(q * 100)} {{{{gen_ai_token_type}}}}")
               for q in (0.5, 0.95)),
         ), 12, 8),
         layout.place(graph(
             "Latency p50 / p95 / p99", "s", "gen_ai.client.operation.duration.",
-            *(query(f"histogram_quantile({q}, sum by (le) (rate(gen_ai_client_operation_duration_seconds_bucket"
-                    f"{{{FILTER}}}[$__rate_interval])))", f"p{int(q * 100)}") for q in (0.5, 0.95, 0.99)),
+            *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95, 0.99)),
         ), 12, 8),
         layout.place(graph("Error rate", "percentunit", "Share of calls that failed, per service.",
                            query(error_rate("job"), "{{job}}")).min(0).max(1), 12, 8),

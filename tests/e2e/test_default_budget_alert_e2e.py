@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.alerting import BUDGETS, REPO, RULE_FILES, AlertPipeline, alert_pipeline
+from tests.helpers.alerting import BUDGETS, REPO, AlertPipeline, alert_pipeline, rule_files_for_test
 from tests.helpers.process import AppProcess
 
 JOB = "e2e-user-budget-app"
@@ -40,7 +40,7 @@ def delivered(
 ) -> Iterator[AlertPipeline]:
     app = budget_app(JOB, GENAI_COST_METRIC_LABELS="user.id")
     workdir = tmp_path_factory.mktemp("user-budget-alert")
-    rule_files = [*RULE_FILES, BUDGETS, USER_BUDGETS]
+    rule_files = [*rule_files_for_test(workdir / "rules"), BUDGETS, USER_BUDGETS]
     with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, rule_files) as pipeline:
         try:
             yield pipeline

@@ -37,7 +37,7 @@ USER_BUDGETS_EXAMPLE = PROMETHEUS.parent / "examples" / "budgets" / "user-budget
 @pytest.mark.parametrize(
     ("path", "rules"),
     [
-        (RULE_FILES[0], 31),
+        (RULE_FILES[0], 40),
         (RULE_FILES[1], 17),
         (BUDGETS, 11),
         (PROMETHEUS / "tests" / "budgets.yml", 13),

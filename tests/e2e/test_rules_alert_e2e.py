@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.alerting import RULE_FILES, AlertPipeline, alert_pipeline, budgets_file
+from tests.helpers.alerting import AlertPipeline, alert_pipeline, budgets_file, rule_files_for_test
 from tests.helpers.process import AppProcess
 
 JOB = "e2e-budget-app"
@@ -49,7 +49,8 @@ def delivered(
     workdir = tmp_path_factory.mktemp("budget-alert")
     app = budget_app(JOB)
     budgets = budgets_file(workdir / "budgets.yml", BUDGETS)
-    with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, [*RULE_FILES, budgets]) as pipeline:
+    rule_files = [*rule_files_for_test(workdir / "rules"), budgets]
+    with alert_pipeline(workdir, {JOB: [f"127.0.0.1:{prometheus_port}"]}, rule_files) as pipeline:
         try:
             yield pipeline
         finally:

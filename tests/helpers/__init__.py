@@ -5,6 +5,7 @@
 - :mod:`tests.helpers.process`: run an app in a subprocess, wait for its output lines, always stop it.
 - :mod:`tests.helpers.instrumented`: environment and argv for `opentelemetry-instrument` subprocesses.
 - :mod:`tests.helpers.stack`: real Prometheus and Alertmanager processes, and a webhook receiver.
+- :mod:`tests.helpers.fleet`: a deterministic synthetic fleet's scrapes (OpenMetrics) and their true increases.
 
 Import them as ``tests.helpers...`` (``tests`` is a package; pytest puts the repository root on
 ``sys.path``).

@@ -7,6 +7,7 @@
 - :func:`budgets_file`: a budgets file in the format of prometheus/budgets.yml.
 - :func:`alert_pipeline`: Prometheus evaluating rule files on a scraped job, sending to Alertmanager
   (:func:`alertmanager_config_for_test`), delivering to a webhook receiver.
+- :func:`rule_files_for_test`: the shipped rule files evaluated at the test Prometheus's interval.
 """
 
 from __future__ import annotations
@@ -94,3 +95,18 @@ def alert_pipeline(
         ) as prometheus,
     ):
         yield AlertPipeline(webhook, alertmanager, prometheus)
+
+
+def rule_files_for_test(folder: Path) -> list[Path]:
+    """The shipped rule files without their groups' own evaluation intervals (1m, 5m), so that a test
+    Prometheus evaluates them at its global interval (a second): same rules, answers within seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for path in RULE_FILES:
+        rules = load_yaml(path)
+        for group in rules["groups"]:
+            group.pop("interval", None)
+        copy = folder / path.name
+        copy.write_text(json.dumps(rules, indent=2), encoding="utf-8")
+        out.append(copy)
+    return out

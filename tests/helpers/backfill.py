@@ -1,21 +1,42 @@
-"""Historical data for a real Prometheus: OpenMetrics text backfilled with promtool into its TSDB.
+"""Historical data for a real Prometheus, written with promtool into its TSDB before it starts.
+
+Hand-made series (a crafted month for a test):
 
     text = openmetrics({("gen_ai_client_cost_usd_total", (("job", "a"),)): [(t0, 0.5), (t1, 1.25)]})
     with backfilled_prometheus(tmp_path, text) as prom:
         prom.query(...)
 
-Blocks are written by `promtool tsdb create-blocks-from openmetrics` into the data folder before
-the server starts; the server keeps them (retention of years) and serves them like scraped data.
+A synthetic fleet (tests/helpers/fleet.py), then the recording rules:
+
+    blocks = backfill_raw(fleet.Fleet(spec), data_dir)           # promtool tsdb create-blocks-from openmetrics
+    backfill_rules(prom, RULE_FILES, start, end, data_dir)       # promtool tsdb create-blocks-from rules
+
+Raw series: the fleet writes files of 18 hours (promtool's block durations are 2h times a power of 3)
+while promtool turns the previous one into a block, so a month of a large fleet never sits on disk
+as text at once. Rules: promtool evaluates each rule as range queries against a running Prometheus,
+so a rule reading another recorded series needs that series backfilled and loaded first; the rules
+are backfilled level by level (a level reads only raw series and lower levels) and Prometheus is
+restarted on the grown data folder after each level. The server keeps the blocks (retention of
+years) and serves them like scraped data.
 """
 
 from __future__ import annotations
 
+import queue
+import re
+import shutil
 import subprocess
+import tempfile
+import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from tests.helpers.fleet import Fleet
 from tests.helpers.stack import PrometheusServer, binary
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]  # (series name, sorted label pairs)
@@ -84,3 +105,105 @@ def backfilled_prometheus(
         backfill(text or "# EOF\n", workdir / "data")
     with server:
         yield server
+
+
+# --- a synthetic fleet, then the recording rules ---------------------------------------------------
+
+CHUNK_SECONDS = 18 * 3600
+
+
+def promtool(*args: str) -> str:
+    """Run promtool; its output, or RuntimeError with it."""
+    result = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"promtool {' '.join(args)}: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def backfill_raw(fl: Fleet, data_dir: Path, work: Path | None = None) -> int:
+    """Write the fleet's series into blocks under ``data_dir``; returns the number of files converted."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        files: queue.Queue[Path | BaseException | None] = queue.Queue(maxsize=1)
+
+        def write() -> None:
+            try:
+                for path in fl.write_chunks(Path(tmp), CHUNK_SECONDS):
+                    files.put(path)
+                files.put(None)
+            except BaseException as error:  # handed to the converting thread, raised there
+                files.put(error)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        count = 0
+        while (item := files.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            promtool("tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={CHUNK_SECONDS // 3600}h",
+                     str(item), str(data_dir))  # fmt: skip
+            item.unlink()
+            count += 1
+        writer.join()
+    return count
+
+
+def rule_levels(rule_files: Sequence[Path]) -> list[list[dict[str, Any]]]:
+    """The recording rules in dependency order: each level reads raw series and lower levels only."""
+    rules = [dict(r, group=g["name"], interval=g.get("interval"))
+             for path in rule_files for g in yaml.safe_load(path.read_text())["groups"]
+             for r in g["rules"] if "record" in r]  # fmt: skip
+    recorded = {r["record"] for r in rules}
+    level: dict[str, int] = {}
+    while len(level) < len(recorded):
+        progress = False
+        for rule in rules:
+            reads = set(re.findall(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", rule["expr"])) & recorded
+            reads.discard(rule["record"]) if rule["record"] not in reads else None
+            if all(name in level for name in reads):
+                new = 1 + max((level[name] for name in reads), default=-1)
+                if level.get(rule["record"], -1) < new:
+                    level[rule["record"]] = new
+                    progress = True
+        if not progress:
+            raise ValueError(f"recording rules with a cycle: {sorted(recorded - set(level))}")
+    out: list[list[dict[str, Any]]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for rule in rules:
+        out[level[rule["record"]]].append(rule)
+    return out
+
+
+def backfill_rules(
+    start_prometheus: Callable[[], Any],
+    rule_files: Sequence[Path],
+    start: int,
+    end: int,
+    data_dir: Path,
+    interval: str = "1m",
+) -> list[str]:
+    """Backfill every recording rule of ``rule_files`` over [start, end] into ``data_dir``.
+
+    ``start_prometheus()`` returns a server (a context manager with ``.url``) on ``data_dir``; it is
+    started once per level. Each level's rules keep their group's name and are written to the same
+    file path every time: promtool evaluates a group at the phase Prometheus gives it (a hash of the
+    name and the file), so the levels of one group line up as in a live evaluation. Returns
+    promtool's output per level."""
+    outputs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "genai-cost-backfill.rules.yml"
+        for rules in rule_levels(rule_files):
+            groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+            for rule in rules:
+                groups.setdefault((rule["group"], rule["interval"]), []).append(rule)
+            spec = {"groups": [dict({"name": name, "rules": [
+                {k: v for k, v in r.items() if k in ("record", "expr", "labels")} for r in group]},
+                **({"interval": every} if every else {})) for (name, every), group in groups.items()]}  # fmt: skip
+            path.write_text(yaml.safe_dump(spec, sort_keys=False))
+            out = Path(tmp) / "blocks"
+            with start_prometheus() as prom:
+                outputs.append(promtool("tsdb", "create-blocks-from", "rules", f"--start={start}", f"--end={end}",
+                                        f"--url={prom.url}", f"--output-dir={out}", f"--eval-interval={interval}",
+                                        str(path)))  # fmt: skip
+            for block in out.iterdir():
+                shutil.move(str(block), str(data_dir / block.name))
+    return outputs

@@ -366,26 +366,31 @@ class Fleet:
             return self._write(out, list(self._pieces(self.start, self.end)), {})
 
     def _write(self, out: TextIO, days: list[tuple[int, int, int]], state: dict) -> int:
-        """Families one after the other (OpenMetrics wants them whole), each series' samples in time order."""
+        """Families one after the other, each series' samples together and in time order. (A histogram's
+        buckets are written series by series: promtool reads that; a strict OpenMetrics parser wants
+        each timestamp's buckets together.)"""
         calls = {day: self._day_calls(day, lo, hi) for day, lo, hi in days}
+        times = {k: str(self.time(k)) for _, lo, hi in days for k in range(lo, hi)}
         count = 0
         for family, kind in _FAMILIES:
             out.write(f"# TYPE {family} {kind}\n")
-            for day, lo, hi in days:
-                times = [str(self.time(k)) for k in range(lo, hi)]
-                for inst in self.instances:
-                    if family == "target":
-                        prefix = (
-                            f'target_info{{instance="{inst.instance}",job="{inst.job}",service_name="{inst.job}"}} 1 '
-                        )
-                        up = [times[k - lo] for k in range(lo, hi) if k not in inst.down]
-                        out.write("".join(f"{prefix}{t}\n" for t in up))
-                        count += len(up)
-                        continue
+            for inst in self.instances:
+                if family == "target":
+                    prefix = f'target_info{{instance="{inst.instance}",job="{inst.job}",service_name="{inst.job}"}} 1 '
+                    up = [times[k] for _, lo, hi in days for k in range(lo, hi) if k not in inst.down]
+                    out.write("".join(f"{prefix}{t}\n" for t in up))
+                    count += len(up)
+                    continue
+                lines: dict[tuple[str, Labels], list[str]] = {}
+                for day, lo, _ in days:
                     for sample, labels, values in self._values(inst, calls[day], family, lo, state):
                         prefix = sample + "{" + ",".join(f'{k}="{v}"' for k, v in labels) + "} "
-                        out.write("".join(f"{prefix}{_num(v)} {times[k - lo]}\n" for k, v, _ in values))
+                        lines.setdefault((sample, labels), []).append(
+                            "".join(f"{prefix}{_num(v)} {times[k]}\n" for k, v, _ in values)
+                        )
                         count += len(values)
+                for chunks in lines.values():
+                    out.writelines(chunks)
         out.write("# EOF\n")
         return count
 
