@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import anthropic
 
 from genai_cost.anthropic.wrappers import endpoint_of
-from genai_cost.outcome import Outcome
-from genai_cost.usage import Usage
-
-
-def close(actual: float | None, expected: float) -> bool:
-    return actual is not None and math.isclose(actual, expected, rel_tol=1e-9, abs_tol=0.0)
-
-
-def outcome(extra_model: str) -> Outcome:
-    return Outcome(
-        usage=Usage(1000, 10),
-        response_model="claude-sonnet-4-5",
-        extra_usage=[(extra_model, Usage(2000, 20))],
-    )
 
 
 def test_provider_by_client_class() -> None:

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from genai_cost.outcome import Outcome
 from genai_cost.usage import Usage
-
-
-def close(actual: float | None, expected: float) -> bool:
-    return actual is not None and math.isclose(actual, expected, rel_tol=1e-9, abs_tol=0.0)
 
 
 def test_usage_plus_adds_every_count() -> None:
