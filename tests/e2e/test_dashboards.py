@@ -167,7 +167,11 @@ def live(
             app.send_line("next")
             app.wait_for_line(lambda line: line == "READY", timeout=30)  # second pass done
             time.sleep(3)  # a few scrapes and rule evaluations of the second pass
-            prometheus.wait_for("genai_cost:cost_usd:month_to_date", timeout=30)
+            # Calendar periods are built from rules that read other rules: one evaluation later each.
+            # Wait until every calendar spend has caught up with the counters (the second pass included).
+            spent = f'(1 - 1e-9) * sum(gen_ai_client_cost_usd_total{{job="{JOB}"}})'
+            for period in ("today", "increase1d", "month_to_date"):
+                prometheus.wait_for(f"sum(genai_cost:cost_usd:{period}) >= {spent}", timeout=60)
             yield Live(prometheus, start, time.time())
         finally:
             app.send_line("exit")
