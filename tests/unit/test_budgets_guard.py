@@ -80,6 +80,30 @@ def test_fleet_spend_plus_this_process_since_the_read(guard: Guard) -> None:
     assert refusal(guard, call("alice")) is not None
 
 
+def test_a_read_that_lags_this_processs_spend_keeps_it(guard: Guard) -> None:
+    users = next(group for group in guard.groups if group.scope == "user.id")
+    now = time.time()
+    users.fleet_read({"alice": 2.0}, now)
+    guard.record(call("alice"), 3.0)  # 2.0 read + 3.0 since: at the $5 limit
+    assert refusal(guard, call("alice")) is not None
+    users.fleet_read({"alice": 3.5}, now + 1)  # Prometheus has scraped only part of the 3.0 so far
+    assert users.spend("alice", now + 1) == pytest.approx(5.0, rel=1e-12)
+    assert refusal(guard, call("alice")) is not None
+    users.fleet_read({"alice": 6.0}, now + 2)  # caught up, and others spent 1.0 more
+    assert users.spend("alice", now + 2) == 6.0
+
+
+def test_a_daily_read_keeps_only_the_last_minutes_of_this_processs_spend(guard: Guard) -> None:
+    models = next(group for group in guard.groups if group.scope == "model")
+    start = 1_796_000_000.0
+    models.fleet_read({"gpt-4.1": 2.0}, start)  # other processes' spend
+    models.add("gpt-4.1", 0.5, start + 3600)
+    models.fleet_read({"gpt-4.1": 1.0}, start + 3601)  # the fleet's 24 h lost 1.5; 0.5 is not scraped yet
+    assert models.spend("gpt-4.1", start + 3601) == pytest.approx(1.5, rel=1e-12)
+    models.fleet_read({"gpt-4.1": 1.0}, start + 4800)  # 20 minutes on: that 0.5 was scraped long since
+    assert models.spend("gpt-4.1", start + 4800) == 1.0
+
+
 def test_last_months_fleet_figures_are_dropped(guard: Guard) -> None:
     users = next(group for group in guard.groups if group.scope == "user.id")
     november = 1_796_000_000.0  # 2026-11-29 UTC

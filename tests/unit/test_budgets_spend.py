@@ -30,3 +30,15 @@ def test_daily_spend_leaves_the_window_between_24_hours_and_24_hours_5_minutes_l
     assert spend.get("alice", at("2026-12-03T16:05:00")) == 0.0
     assert spend.snapshot(at("2026-12-03T16:05:00")) == {}
     assert spend.keys() == []  # a key with nothing left is forgotten
+
+
+def test_recent_spend_is_the_months_or_the_last_5_to_10_minutes() -> None:
+    monthly, daily = LocalSpend("monthly"), LocalSpend("daily")
+    for spend in (monthly, daily):
+        spend.add("alice", 1.0, at("2026-12-02T10:01:00"))
+        spend.add("alice", 2.0, at("2026-12-02T10:06:00"))
+        spend.add("alice", 4.0, at("2026-12-02T10:11:00"))
+    assert monthly.recent("alice", at("2026-12-02T10:12:00")) == 7.0
+    assert daily.recent("alice", at("2026-12-02T10:12:00")) == 6.0
+    assert daily.recent("alice", at("2026-12-02T10:20:00")) == 0.0
+    assert daily.recent("bob", at("2026-12-02T10:12:00")) == 0.0

@@ -102,6 +102,14 @@ class Group:
             self.evaluate(key, now)
 
     def fleet_read(self, figures: dict[str, float], now: float) -> None:
+        """Take a read of the fleet's spend. Prometheus holds this process's spend as of its last
+        scrape, not as of the read: where the read is below what was counted before it, this
+        process's recent spend makes up the difference, so a read never lifts a block it cannot see."""
+        figures = dict(figures)
+        for key in set(self.fleet or ()) | set(self.local.keys()):
+            before, read = self.spend(key, now), figures.get(key, 0.0)
+            if before > read:
+                figures[key] = read + min(before - read, self.local.recent(key, now))
         self.fleet = figures
         self.fleet_period = period_id(self.period, now)
         self.at_read = self.local.snapshot(now)

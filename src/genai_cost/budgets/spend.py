@@ -22,6 +22,9 @@ class _Monthly:
         self.current(now)
         self.total += cost
 
+    def recent(self, now: float) -> float:
+        return self.current(now)  # a month's spend never leaves it: all of it may be unscraped
+
     def current(self, now: float) -> float:
         month = period_id("monthly", now)
         if month != self.month:
@@ -41,6 +44,11 @@ class _Daily:
         step = period_id("daily", now)
         self.buckets[step] = self.buckets.get(step, 0.0) + cost
         self.total += cost
+
+    def recent(self, now: float) -> float:
+        # The current and the previous bucket: the last 5 to 10 minutes, more than a scrape lags.
+        step = period_id("daily", now)
+        return self.buckets.get(step, 0.0) + self.buckets.get(step - 1, 0.0)
 
     def current(self, now: float) -> float:
         # Buckets wholly older than 24 h leave: the window is 24 h to 24 h 5 min, never less.
@@ -71,6 +79,12 @@ class LocalSpend:
     def get(self, key: str, now: float) -> float:
         spend = self._keys.get(key)
         return 0.0 if spend is None else spend.current(now)
+
+    def recent(self, key: str, now: float) -> float:
+        """The key's spend a lagging Prometheus may not have scraped yet: the month's, or the last
+        5 to 10 minutes' of a daily budget (older spend may have left the fleet's 24 hours)."""
+        spend = self._keys.get(key)
+        return 0.0 if spend is None else spend.recent(now)
 
     def keys(self) -> list[str]:
         return list(self._keys)
