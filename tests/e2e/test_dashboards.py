@@ -59,8 +59,12 @@ def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _targets() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    return [(name, panel, target) for name, dashboard in COMMITTED.items() for panel in _panels(dashboard)
-            for target in panel.get("targets", [])]
+    return [
+        (name, panel, target)
+        for name, dashboard in COMMITTED.items()
+        for panel in _panels(dashboard)
+        for target in panel.get("targets", [])
+    ]
 
 
 TARGETS = _targets()
@@ -123,11 +127,21 @@ def test_dashboard_structure(name: str) -> None:
 def test_overview_has_the_panels_on_call_needs() -> None:
     titles = {p["title"] for p in _panels(COMMITTED["genai-cost-overview.json"])}
     assert {
-        "Spend today (UTC)", "Month to date (UTC)", "Month-end forecast", "Monthly budgets: spent, forecast, budget",
-        "Cost by model (USD/h)", "Cost by provider (USD/h)", "Cost by service (USD/h)",
-        "Cache hit rate (cache_read / input tokens, last hour)", "Cache savings, last 24 h",
-        "Tokens in the last hour, by type", "Calls per minute", "Latency p50 / p95", "Error rate",
-        "Unpriced calls in the last hour", "Top spenders by $label, last 24 h",
+        "Spend today (UTC)",
+        "Month to date (UTC)",
+        "Month-end forecast",
+        "Monthly budgets: spent, forecast, budget",
+        "Cost by model (USD/h)",
+        "Cost by provider (USD/h)",
+        "Cost by service (USD/h)",
+        "Cache hit rate (cache_read / input tokens, last hour)",
+        "Cache savings, last 24 h",
+        "Tokens in the last hour, by type",
+        "Calls per minute",
+        "Latency p50 / p95",
+        "Error rate",
+        "Unpriced calls in the last hour",
+        "Top spenders by $label, last 24 h",
     } <= titles
 
 
@@ -148,11 +162,14 @@ def live(
     run_instrumented: Any,
 ) -> Iterator[Live]:
     workdir = tmp_path_factory.mktemp("dashboards")
-    budgets = budgets_file(workdir / "budgets.yml", [
-        {"period": "daily", "usd": 1, "budget_scope": "global", "budget_key": "all"},
-        {"period": "monthly", "usd": 20, "budget_scope": "global", "budget_key": "all"},
-        {"period": "monthly", "usd": 5, "budget_scope": "service", "budget_key": JOB, "team": "search"},
-    ])
+    budgets = budgets_file(
+        workdir / "budgets.yml",
+        [
+            {"period": "daily", "usd": 1, "budget_scope": "global", "budget_key": "all"},
+            {"period": "monthly", "usd": 20, "budget_scope": "global", "budget_key": "all"},
+            {"period": "monthly", "usd": 5, "budget_scope": "service", "budget_key": JOB, "team": "search"},
+        ],
+    )
     env = base_env(**otel_env(JOB, otlp_receiver.traces_url, prometheus_port), **sdk_env)
     rule_files = [*rule_files_for_test(workdir / "rules"), budgets]
     with PrometheusServer(
@@ -240,9 +257,15 @@ def _selection_id(name: str, selection: int) -> str:
 
 
 CASES = [
-    pytest.param(name, panel["title"], target, label, selection,
-                 id=f"{name.removesuffix('.json')}:{panel['title']}:"
-                 f"{target['refId']}{':' + label if label else ''}{_selection_id(name, selection)}")
+    pytest.param(
+        name,
+        panel["title"],
+        target,
+        label,
+        selection,
+        id=f"{name.removesuffix('.json')}:{panel['title']}:"
+        f"{target['refId']}{':' + label if label else ''}{_selection_id(name, selection)}",
+    )
     for name, panel, target in TARGETS
     for label in _label_choices(name, target)
     for selection in range(len(SELECTIONS[name]))

@@ -133,8 +133,12 @@ def test_budget_alert_thresholds() -> None:
         if "budget_period" in a["labels"]
     }
     assert found == {
-        ("daily", "50", "info"), ("daily", "80", "warning"), ("daily", "100", "critical"),
-        ("monthly", "50", "info"), ("monthly", "80", "warning"), ("monthly", "100", "critical"),
+        ("daily", "50", "info"),
+        ("daily", "80", "warning"),
+        ("daily", "100", "critical"),
+        ("monthly", "50", "info"),
+        ("monthly", "80", "warning"),
+        ("monthly", "100", "critical"),
         ("monthly", None, "warning"),  # the month-end forecast
     }
 
@@ -227,38 +231,59 @@ def test_amtool_check_config() -> None:
 )
 def test_amtool_routes(labels: dict[str, str], receiver: str) -> None:
     result = run_tool(
-        "amtool", "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}",
-        f"--verify.receivers={receiver}", *(f"{k}={v}" for k, v in labels.items()),
+        "amtool",
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ALERTMANAGER_CONFIG}",
+        f"--verify.receivers={receiver}",
+        *(f"{k}={v}" for k, v in labels.items()),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == receiver
 
 
 def _budget_alert(threshold: str, severity: str, key: str, team: str) -> dict[str, Any]:
-    names = {"100": "GenAICostDailyBudgetExceeded", "80": "GenAICostDailyBudget80Percent",
-             "50": "GenAICostDailyBudget50Percent"}
-    labels = {"alertname": names[threshold], "severity": severity, "team": team, "budget_scope": "service",
-              "budget_key": key, "budget_period": "daily", "budget_threshold": threshold, "job": key}
+    names = {
+        "100": "GenAICostDailyBudgetExceeded",
+        "80": "GenAICostDailyBudget80Percent",
+        "50": "GenAICostDailyBudget50Percent",
+    }
+    labels = {
+        "alertname": names[threshold],
+        "severity": severity,
+        "team": team,
+        "budget_scope": "service",
+        "budget_key": key,
+        "budget_period": "daily",
+        "budget_threshold": threshold,
+        "job": key,
+    }
     return {"labels": labels, "annotations": {"summary": f"{key} at {threshold}%"}}
 
 
 def _post(url: str, body: Any) -> None:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback test URL
         assert response.status == 200
 
 
 def test_alertmanager_inhibits_lower_thresholds_of_an_exceeded_budget(tmp_path: Path) -> None:
-    with WebhookReceiver() as webhook, AlertmanagerServer(
-        tmp_path / "am", alertmanager_config_for_test(webhook.url)
-    ) as am:
-        _post(f"{am.url}/api/v2/alerts", [
-            _budget_alert("100", "critical", "checkout", "platform"),
-            _budget_alert("80", "warning", "checkout", "platform"),
-            _budget_alert("50", "info", "checkout", "platform"),
-            _budget_alert("50", "info", "search-api", "search"),  # another budget: not inhibited
-        ])
+    with (
+        WebhookReceiver() as webhook,
+        AlertmanagerServer(tmp_path / "am", alertmanager_config_for_test(webhook.url)) as am,
+    ):
+        _post(
+            f"{am.url}/api/v2/alerts",
+            [
+                _budget_alert("100", "critical", "checkout", "platform"),
+                _budget_alert("80", "warning", "checkout", "platform"),
+                _budget_alert("50", "info", "checkout", "platform"),
+                _budget_alert("50", "info", "search-api", "search"),  # another budget: not inhibited
+            ],
+        )
         exceeded = webhook.wait_for(lambda p: p["commonLabels"].get("budget_threshold") == "100", timeout=15)
         assert exceeded["receiver"] == "finops-oncall"
         assert [a["labels"]["budget_key"] for a in exceeded["alerts"]] == ["checkout"]
@@ -274,6 +299,7 @@ def test_alertmanager_inhibits_lower_thresholds_of_an_exceeded_budget(tmp_path: 
             assert state[("checkout", threshold)]["state"] == "suppressed"
             assert state[("checkout", threshold)]["inhibitedBy"] != []
         time.sleep(1.5)  # a group interval: nothing about the muted alerts was sent meanwhile
-        sent = {(a["labels"]["budget_key"], a["labels"]["budget_threshold"])
-                for p in webhook.payloads for a in p["alerts"]}
+        sent = {
+            (a["labels"]["budget_key"], a["labels"]["budget_threshold"]) for p in webhook.payloads for a in p["alerts"]
+        }
         assert sent == {("checkout", "100"), ("search-api", "50")}

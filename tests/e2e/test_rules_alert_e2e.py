@@ -94,8 +94,10 @@ def test_exceeded_daily_budget_reaches_the_team_on_call(delivered: AlertPipeline
 
 def test_half_of_the_global_budget_reaches_the_default_webhook(delivered: AlertPipeline) -> None:
     payload = delivered.webhook.wait_for(
-        lambda p: p["commonLabels"].get("alertname") == "GenAICostDailyBudget50Percent"
-        and p["commonLabels"].get("budget_scope") == "global",
+        lambda p: (
+            p["commonLabels"].get("alertname") == "GenAICostDailyBudget50Percent"
+            and p["commonLabels"].get("budget_scope") == "global"
+        ),
         timeout=60,
     )
     assert payload["receiver"] == "genai-cost-webhook"  # team=platform has no route; severity=info
@@ -113,15 +115,15 @@ def test_lower_thresholds_of_the_exceeded_budget_are_inhibited(delivered: AlertP
     )
     with urllib.request.urlopen(f"{delivered.alertmanager.url}/api/v2/alerts", timeout=5) as response:  # noqa: S310
         alerts = json.load(response)
-    service = {a["labels"]["alertname"]: a["status"]["state"] for a in alerts
-               if a["labels"].get("budget_key") == JOB}
+    service = {a["labels"]["alertname"]: a["status"]["state"] for a in alerts if a["labels"].get("budget_key") == JOB}
     assert service == {
         "GenAICostDailyBudgetExceeded": "active",
         "GenAICostDailyBudget80Percent": "suppressed",
         "GenAICostDailyBudget50Percent": "suppressed",
     }
-    sent = {(a["labels"]["alertname"], a["labels"]["budget_key"]) for p in delivered.webhook.payloads
-            for a in p["alerts"]}
+    sent = {
+        (a["labels"]["alertname"], a["labels"]["budget_key"]) for p in delivered.webhook.payloads for a in p["alerts"]
+    }
     assert ("GenAICostDailyBudget50Percent", JOB) not in sent
     assert ("GenAICostDailyBudget80Percent", JOB) not in sent
 

@@ -292,9 +292,7 @@ class OtlpReceiver:
         with self._lock:
             return list(self._requests[path])
 
-    def wait_for_spans(
-        self, done: Callable[[list[SpanRecord]], bool], timeout: float = 10.0
-    ) -> list[SpanRecord]:
+    def wait_for_spans(self, done: Callable[[list[SpanRecord]], bool], timeout: float = 10.0) -> list[SpanRecord]:
         """Wait until ``done(spans)`` holds; return the spans then (or at the timeout)."""
         deadline = time.monotonic() + timeout
         with self._lock:

@@ -62,9 +62,7 @@ class Scrape:
         whether they print it (OTel's Python exporter pads every sample of a family to the union of
         the family's label names with ""), so empty labels are left out unless ``keep_empty``.
         """
-        return {
-            frozenset(k for k, v in s.labels.items() if keep_empty or v != "") for s in self.select(name)
-        }
+        return {frozenset(k for k, v in s.labels.items() if keep_empty or v != "") for s in self.select(name)}
 
     def value(self, name: str, selector: Mapping[str, str]) -> float:
         """The value of exactly one sample; AssertionError if none or several match."""

@@ -54,8 +54,16 @@ def _row(line: str) -> TableRow:
         cells.insert(1, "")
     provider, model, calls, input_, cached, written, output, _hit, cost, savings, unpriced = cells
     return TableRow(
-        provider, model, int(calls), int(input_), int(cached), int(written), int(output),
-        0.0 if cost == "-" else float(cost), 0.0 if savings == "-" else float(savings), int(unpriced),
+        provider,
+        model,
+        int(calls),
+        int(input_),
+        int(cached),
+        int(written),
+        int(output),
+        0.0 if cost == "-" else float(cost),
+        0.0 if savings == "-" else float(savings),
+        int(unpriced),
     )
 
 
@@ -254,13 +262,11 @@ def _wait_for_endpoint(lines: queue.Queue[str], timeout: float = 120) -> str:
     while True:
         line = lines.get(timeout=timeout)
         if line.startswith(ENDPOINT_PREFIX):
-            return line[len(ENDPOINT_PREFIX):].strip()
+            return line[len(ENDPOINT_PREFIX) :].strip()
 
 
 def test_serve_keeps_the_endpoint_up_until_sigterm() -> None:
-    proc = subprocess.Popen(
-        [*DEMO, "--serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    proc = subprocess.Popen([*DEMO, "--serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = _wait_for_endpoint(_lines(proc.stdout))
         with urllib.request.urlopen(url, timeout=10) as response:

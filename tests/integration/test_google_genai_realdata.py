@@ -123,9 +123,10 @@ GENERATE: dict[str, Expect] = {
 
 @pytest.fixture(scope="module")
 def mocks() -> Iterator[dict[str, MockProvider]]:
-    with MockProvider(flavor="gemini", records_path=DATA) as gemini, MockProvider(
-        flavor="vertex", records_path=DATA
-    ) as vertex:
+    with (
+        MockProvider(flavor="gemini", records_path=DATA) as gemini,
+        MockProvider(flavor="vertex", records_path=DATA) as vertex,
+    ):
         yield {"gcp.gemini": gemini, "gcp.vertex_ai": vertex}
 
 

@@ -92,7 +92,9 @@ def test_refreshed_prices_replace_resolved_entries(
         book.stop_refresh()
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("off", None), ("", None), ("http://prices.internal/d.json", "http://prices.internal/d.json")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("off", None), ("", None), ("http://prices.internal/d.json", "http://prices.internal/d.json")]
+)
 def test_refresh_setting(raw: str, expected: str | None) -> None:
     assert config.load({"GENAI_COST_PRICES_REFRESH": raw}).prices_refresh_url == expected
 

@@ -129,12 +129,20 @@ def test_stack_command_from_the_wheel_writes_the_repository_files(wheel: Path, t
     env = {**os.environ, "PYTHONPATH": str(installed)}
     where = subprocess.run(
         [sys.executable, "-c", "import genai_cost.stack as s; print(s.assets_root())"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert Path(where.stdout.strip()) == installed / "genai_cost" / "_assets"
     done = subprocess.run(
         [sys.executable, "-m", "genai_cost", "stack", str(target)],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
 

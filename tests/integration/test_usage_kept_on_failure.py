@@ -130,9 +130,7 @@ def test_anthropic_stream_error_event_keeps_message_start_usage(
     assert raised.value.body["error"]["type"] == "overloaded_error"
     # The SDK raises the in-band error with the stream's HTTP status, 200: error.type is the exception's.
     assert raised.value.status_code == 200
-    assert_failed_with_usage(
-        anthropic_pipeline, "anthropic.APIStatusError", SONNET_STARTED_TOKENS, SONNET_STARTED_COST
-    )
+    assert_failed_with_usage(anthropic_pipeline, "anthropic.APIStatusError", SONNET_STARTED_TOKENS, SONNET_STARTED_COST)
     assert only_span(anthropic_pipeline).attributes[names.RESPONSE_MODEL] == "claude-sonnet-4-5"
 
 

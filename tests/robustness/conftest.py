@@ -169,7 +169,7 @@ def _openai_instrumentor() -> Any:
 
 
 def _patched(wrappers_module: str) -> tuple[str, ...]:
-    """"module:Class.method" of every method an SDK package declares."""
+    """ "module:Class.method" of every method an SDK package declares."""
     patches = importlib.import_module(wrappers_module).PATCHES
     return tuple(f"{patch.module}:{patch.method}" for patch in patches)
 

@@ -104,11 +104,13 @@ WEB_SEARCHES = {
         "openai-responses-gpt-5.6-web-search-cache-write", 1, id="openai-responses-gpt-5.6-web-search-cache-write"
     ),
     "openai-responses-gpt-5-web-search-cached-92k": pytest.param(
-        "openai-responses-gpt-5-web-search-cached-92k", 6,
+        "openai-responses-gpt-5-web-search-cached-92k",
+        6,
         id="openai-responses-gpt-5-web-search-cached-92k",
     ),
     "openai-responses-stream-gpt-5-web-search-cached": pytest.param(
-        "openai-responses-stream-gpt-5-web-search-cached", 1,
+        "openai-responses-stream-gpt-5-web-search-cached",
+        1,
         id="openai-responses-stream-gpt-5-web-search-cached",
     ),
 }
@@ -200,11 +202,19 @@ STREAM_IDS = [record_id for record_id in SUCCESS_IDS if RECORDS[record_id]["requ
 def test_the_data_file_holds_the_openai_format_records() -> None:
     assert len(RECORDS) == 39
     assert {r["provider"] for r in RECORDS.values()} == {
-        "openai", "azure.ai.openai", "x_ai", "deepseek", "groq", "openrouter", "mistral_ai", "together",
+        "openai",
+        "azure.ai.openai",
+        "x_ai",
+        "deepseek",
+        "groq",
+        "openrouter",
+        "mistral_ai",
+        "together",
     }
     assert {r["api"] for r in RECORDS.values()} == set(NON_STREAM_TYPES)
     assert sorted(rid for rid, r in RECORDS.items() if r["status"] != 200) == [
-        "openai-chat-error-400", "openai-responses-error-400",
+        "openai-chat-error-400",
+        "openai-responses-error-400",
     ]
     assert len(STREAM_IDS) == 8
     assert set(EXPECTED) == set(SUCCESS_IDS)  # every successful record has a hand-derived expectation
@@ -275,24 +285,42 @@ def test_no_web_searches_where_none_were_made() -> None:
 STREAM_FACTS = {
     # id: (number of SDK items, response model, response id, finish reasons)
     "openai-chat-stream-gpt-4o-mini-include-usage": (
-        11, "gpt-4o-mini-2024-07-18", "chatcmpl-ChZGrWePAKduzUEk8i6v9utQc14XI", ["stop"],
+        11,
+        "gpt-4o-mini-2024-07-18",
+        "chatcmpl-ChZGrWePAKduzUEk8i6v9utQc14XI",
+        ["stop"],
     ),
     "openai-chat-stream-gpt-4.1-no-usage": (
-        8, "gpt-4.1-2025-04-14", "chatcmpl-D8EA5nZ0hOZP7LH1T8J9NNIiYa8n1", ["stop"],
+        8,
+        "gpt-4.1-2025-04-14",
+        "chatcmpl-D8EA5nZ0hOZP7LH1T8J9NNIiYa8n1",
+        ["stop"],
     ),
     "deepseek-chat-stream-reasoner": (211, "deepseek-reasoner", "33be18fc-3842-486c-8c29-dd8e578f7f20", ["stop"]),
     "groq-chat-stream-llama3-8b-x-groq": (
-        74, "llama3-8b-8192", "chatcmpl-532a6640-2e18-4a4c-8406-8437a857ce48", ["stop"],
+        74,
+        "llama3-8b-8192",
+        "chatcmpl-532a6640-2e18-4a4c-8406-8437a857ce48",
+        ["stop"],
     ),
     "openrouter-chat-stream-cached-cost": (73, "x-ai/grok-4", "gen-1762064096-m5VxL2xrxOREwashCey6", ["stop"]),
     "openai-responses-stream-gpt-5-flex": (
-        14, "gpt-5-2025-08-07", "resp_0050471a34b36ae60068c97b94a480819587a9d70cf2979b33", ["completed"],
+        14,
+        "gpt-5-2025-08-07",
+        "resp_0050471a34b36ae60068c97b94a480819587a9d70cf2979b33",
+        ["completed"],
     ),
     "openai-responses-stream-gpt-5-web-search-cached": (
-        61, "gpt-5-2025-08-07", "resp_00a60507bf41223d0068c9d2fbf93481a0ba2a7796ae2cab4c", ["completed"],
+        61,
+        "gpt-5-2025-08-07",
+        "resp_00a60507bf41223d0068c9d2fbf93481a0ba2a7796ae2cab4c",
+        ["completed"],
     ),
     "openai-responses-stream-gpt-4.1-basic": (
-        16, "gpt-4.1-2025-04-14", "resp_079fceed100a827c0068e011e9cefc81969ea6a843546705e6", ["completed"],
+        16,
+        "gpt-4.1-2025-04-14",
+        "resp_079fceed100a827c0068e011e9cefc81969ea6a843546705e6",
+        ["completed"],
     ),
 }
 
