@@ -15,17 +15,9 @@ from genai_cost.cli import main
 from tests.e2e import report_data
 from tests.e2e.test_report_advise import MONTH, MONTH_TEXT, YEAR
 from tests.helpers.backfill import backfilled_prometheus, openmetrics
-from tests.helpers.chromium import Chromium
+from tests.helpers.chromium import PLOTLY_CHARTS, Chromium
 
 REPO = Path(__file__).resolve().parents[2]
-DRAWN = """
-Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
-  id: el.id,
-  data: el.data.map(t => (t.type === 'pie' ? t.labels : t.x).length),
-  drawn: Array.from(el.querySelectorAll('g.trace')).map(g => g.querySelectorAll('.point, .slice').length),
-  names: el.data.map(t => t.name || ''),
-}))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +32,7 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         assert main(args) == 0
     with Chromium(workdir / "chromium") as browser, browser.page() as page:
         page.open(output)
-        charts = {chart["id"]: chart for chart in page.evaluate(DRAWN)}
+        charts = {chart["id"]: chart for chart in page.evaluate(PLOTLY_CHARTS)}
         shot = page.screenshot(workdir / "report.png")
         print(f"\nHTML report screenshot: {shot}")
         yield {"charts": charts, "errors": page.console_errors, "requests": page.requests, "shot": shot,

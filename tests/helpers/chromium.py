@@ -25,6 +25,18 @@ from websockets.sync.client import ClientConnection, connect
 from tests.helpers.stack import ServerProcess
 
 
+# Each plotly chart of a page: its id, the points per trace in its data and as drawn, trace names and y.
+PLOTLY_CHARTS = """
+Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+  id: el.id,
+  data: el.data.map(t => (t.type === 'pie' ? t.labels : t.x).length),
+  drawn: Array.from(el.querySelectorAll('g.trace')).map(g => g.querySelectorAll('.point, .slice').length),
+  names: el.data.map(t => t.name || ''),
+  y: el.data.map(t => Array.from(t.type === 'pie' ? t.values : t.y)),
+}))
+"""
+
+
 class Chromium(ServerProcess):
     ready_path = "/json/version"
 

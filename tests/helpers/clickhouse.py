@@ -5,6 +5,7 @@ module cache (collector/build.sh fills it when it builds the manifest's componen
 ``renderCreateTracesTableSQL`` does with the default config: MergeTree, no cluster, no TTL.
 ``rows_of(request)`` converts an ExportTraceServiceRequest the way ``pushTraceData`` does
 (exporter_traces.go): one row per span, every attribute value as pcommon ``Value.AsString``.
+``HttpInterface`` answers ClickHouse's HTTP interface on loopback from a chdb ledger.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import base64
 import functools
 import json
 import os
+import re
 import subprocess
 import tempfile
+import threading
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +158,62 @@ def insert(ledger: TablesLedger, rows: list[dict[str, Any]], table: str = "otel_
         )
     finally:
         os.unlink(handle.name)
+
+
+class HttpInterface:
+    """ClickHouse's HTTP interface on a free loopback port, answered by a chdb ledger: the network
+    peer of `genai-cost calls` / `report --source ledger` given an http:// URL.
+
+    As a ClickHouse server does: the query is the POST body and ends in its FORMAT clause; the user
+    and password come in X-ClickHouse-User / X-ClickHouse-Key; a failure is a non-200 status whose
+    body starts "Code: N. DB::Exception: ...". Every query received is kept in ``queries``."""
+
+    def __init__(self, ledger: TablesLedger, user: str = "default", password: str = "") -> None:
+        self.ledger, self.user, self.password = ledger, user, password
+        self.queries: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def answer(self, sql: str, user: str, password: str) -> tuple[int, bytes]:
+        if (user, password) != (self.user, self.password):
+            return 516, b"Code: 516. DB::Exception: default: Authentication failed: password is incorrect. "
+        match = re.search(r"\s+FORMAT\s+(\w+)\s*$", sql)
+        query, form = (sql[: match.start()], match.group(1)) if match else (sql, "TabSeparated")
+        with self._lock:
+            self.queries.append(query)
+            try:
+                return 200, self.ledger.session.query(query, form).bytes()
+            except Exception as error:  # chdb's message is ClickHouse's own
+                return 500, f"Code: 62. DB::Exception: {str(error).strip()}".encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        interface = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                sql = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+                user = self.headers.get("X-ClickHouse-User", "default")
+                status, body = interface.answer(sql, user, self.headers.get("X-ClickHouse-Key", ""))
+                self.send_response(status)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output clean
+                pass
+
+        return Handler
+
+    def __enter__(self) -> HttpInterface:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -31,6 +31,8 @@ def _row(index: int, call: tuple) -> str:
                   "gen_ai.conversation.id": conversation, "region": "eu" if index % 2 else "us"}  # fmt: skip
     if cost is not None:
         attributes["gen_ai.usage.cost"] = repr(cost)
+    else:
+        attributes["genai_cost.unpriced.reason"] = "unknown_model"
     if error:
         attributes["error.type"] = error
     pairs = ", ".join(f"{schema.quote(k)}, {schema.quote(v)}" for k, v in attributes.items())

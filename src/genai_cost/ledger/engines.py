@@ -17,6 +17,7 @@ from __future__ import annotations
 import glob
 import json
 import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -93,20 +94,33 @@ class TablesLedger(_ChdbEngine):
 
 
 class ClickHouseLedger:
-    """A ClickHouse server (``http://host:8123/?database=otel``) with the ledger's typed table."""
+    """A ClickHouse server (``http://user:password@host:8123/?database=otel``) with the ledger's
+    typed table. Credentials in the URL go in ClickHouse's own headers, never into a message."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         parts = urllib.parse.urlsplit(url)
-        query = dict(urllib.parse.parse_qsl(parts.query))
-        database = query.get("database", "otel")
-        self.url, self.timeout = url, timeout
+        database = dict(urllib.parse.parse_qsl(parts.query)).get("database", "otel")
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+        self.url = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        self.headers = {}
+        if parts.username is not None:
+            self.headers["X-ClickHouse-User"] = urllib.parse.unquote(parts.username)
+            self.headers["X-ClickHouse-Key"] = urllib.parse.unquote(parts.password or "")
+        self.timeout = timeout
         self.calls = f"`{database}`.`{schema.CALLS_TABLE}`"
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
-        request = urllib.request.Request(self.url, data=(sql + "\nFORMAT JSONEachRow").encode(), method="POST")
+        body = (sql + "\nFORMAT JSONEachRow").encode()
+        request = urllib.request.Request(self.url, data=body, headers=self.headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the user's server
                 return _json_rows(response.read().decode())
+        except urllib.error.HTTPError as error:
+            # ClickHouse puts its reason ("Code: 60. DB::Exception: ...") in the body.
+            reason = (error.read().decode(errors="replace").strip().splitlines() or [""])[0]
+            raise LedgerError(f"ClickHouse at {self.url} answered {error.code}: {reason}") from error
         except OSError as error:
             raise LedgerError(f"ClickHouse at {self.url}: {error}") from error
 

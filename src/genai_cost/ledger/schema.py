@@ -60,7 +60,9 @@ TOTALS = {
     "errors": "countIf(error_type != '')",
     "cost_usd": "sum(cost)",
     "cache_savings_usd": "sum(cache_savings)",
-    "unpriced_calls": "countIf(priced = 0 AND operation != 'count_tokens')",
+    # As the unpriced-calls counter counts: every call the span marks unpriced (not a failure that
+    # reported no usage, nor a call that bills nothing such as count_tokens).
+    "unpriced_calls": "countIf(unpriced_reason != '')",
     "input_tokens": "sum(input_tokens)",
     "cache_read_tokens": "sum(cache_read_tokens)",
     "cache_write_tokens": "sum(cache_write_tokens)",
