@@ -17,6 +17,7 @@ import io
 import json
 import math
 import random
+import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -147,7 +148,8 @@ def server() -> Iterator[clickhouse.HttpInterface]:
 
 
 def _url(server: clickhouse.HttpInterface, password: str = PASSWORD) -> str:
-    return f"http://{USER}:{password.replace(' ', '%20').replace('@', '%40')}@127.0.0.1:{server.port}/?database={DATABASE}"
+    secret = urllib.parse.quote(password, safe="")
+    return f"http://{USER}:{secret}@127.0.0.1:{server.port}/?database={DATABASE}"
 
 
 def _cli(*args: str) -> tuple[int, str, str]:

@@ -24,7 +24,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.helpers.stack import ServerProcess
 
-
 # Each plotly chart of a page: its id, the points per trace in its data and as drawn, trace names and y.
 PLOTLY_CHARTS = """
 Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
