@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import glob
 import json
+import shutil
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,7 +72,12 @@ class FileLedger(_ChdbEngine):
     """The files of a file exporter (a directory, one file or a glob), read in place."""
 
     def __init__(self, location: str | Path, session: Any = None) -> None:
-        super().__init__(session if session is not None else _session(tempfile.mkdtemp(prefix="genai-cost-ledger-")))
+        if session is None:
+            # chdb keeps its catalogue on disk: a folder of our own, removed with the session.
+            folder = tempfile.mkdtemp(prefix="genai-cost-ledger-")
+            session = _session(folder)
+            weakref.finalize(session, shutil.rmtree, folder, True)
+        super().__init__(session)
         self.location = location
         self.database = "ledger_files"
         self.calls = f"`{self.database}`.`{schema.CALLS_TABLE}`"
