@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +162,53 @@ def test_the_check_costs_under_2_us_with_three_budgets() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| check, 1,000 other users over theirs |" in done.stdout
+
+
+class _Prometheus(BaseHTTPRequestHandler):
+    """Prometheus' query API answering every spend query with $1.50 (the network peer)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        series = {"metric": {"user_id": "alice", "gen_ai_request_model": "gpt-4.1"}, "value": [time.time(), "1.5"]}
+        body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": [series]}})
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def test_a_forked_child_reads_the_fleet_again_and_is_not_locked_out() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Prometheus)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    guard = Guard(parse(BUDGETS, "b.yaml"), provider.get_meter("t"), "s", ("user.id",), url, refresh=0.1).start()
+    users = next(group for group in guard.groups if group.scope == "user.id")
+    deadline = time.monotonic() + 10
+    while users.fleet is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert users.fleet == {"alice": 1.5}
+    read, write = os.pipe()
+    with guard._lock:  # held by another thread at the moment of the fork
+        pid = os.fork()
+    if pid == 0:  # the child: its own reader fills the figures again; a call's record takes the lock
+        signal.alarm(10)  # a child locked out is killed, and says nothing
+        try:
+            users.fleet = None
+            guard.record(call("alice"), 0.25)
+            until = time.monotonic() + 10
+            while users.fleet is None and time.monotonic() < until:
+                time.sleep(0.05)
+            os.write(write, f"{users.fleet}|{users.spend('alice', time.time())}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        said = answer.read()
+    os.waitpid(pid, 0)
+    assert said == "{'alice': 1.5}|1.5"  # read again in the child, which spent 0.25 before that read
+    guard.reader.stop()
+    server.shutdown()
+    provider.shutdown()

@@ -100,6 +100,12 @@ class FleetReader:
     def stop(self) -> None:
         self._stop.set()
 
+    def restart(self) -> None:
+        """Run again in a forked child, where the thread started before the fork does not exist."""
+        if not self._stop.is_set():
+            self._thread = threading.Thread(target=self._run, name="genai-cost-budgets", daemon=True)
+            self._thread.start()
+
     def read_once(self) -> None:
         now = time.time()
         timeout = max(1.0, min(10.0, self.interval))

@@ -86,7 +86,15 @@ class Guard:
     def start(self) -> Guard:
         if self.reader is not None:
             self.reader.start()
+        os.register_at_fork(after_in_child=self._after_fork)
         return self
+
+    def _after_fork(self) -> None:
+        # A forked child (gunicorn --preload, multiprocessing's fork) keeps only the forking thread:
+        # the fleet reader is gone and a lock it held would stay held. Give the child its own.
+        self._lock = threading.Lock()
+        if self.reader is not None:
+            self.reader.restart()
 
     # --- the call's path -----------------------------------------------------------------------
     def check(self, call: Call) -> None:
