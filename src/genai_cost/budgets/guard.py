@@ -9,10 +9,12 @@ call in genai_cost_budget_exceeded_total and log one line per key and period.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -86,10 +88,11 @@ class Guard:
     def start(self) -> Guard:
         if self.reader is not None:
             self.reader.start()
-        os.register_at_fork(after_in_child=self._after_fork)
+        # The hook lives as long as the process: it holds the guard weakly.
+        os.register_at_fork(after_in_child=functools.partial(_in_forked_child, weakref.ref(self)))
         return self
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
         # A forked child (gunicorn --preload, multiprocessing's fork) keeps only the forking thread:
         # the fleet reader is gone and a lock it held would stay held. Give the child its own.
         self._lock = threading.Lock()
@@ -193,6 +196,12 @@ class Guard:
     def _observe_readable(self, options: CallbackOptions) -> Iterable[Observation]:
         readable = self.readable
         return [] if readable is None else [Observation(1 if readable else 0)]
+
+
+def _in_forked_child(ref: weakref.ref[Guard]) -> None:
+    guard = ref()
+    if guard is not None:
+        guard.after_fork()
 
 
 def guard_from_config(cfg: Config, meter: Meter, tracer: Any) -> Guard | None:
