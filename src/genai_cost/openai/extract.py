@@ -31,17 +31,18 @@ def _provider_cost(usage: Any, provider: Provider) -> float | None:
 def chat_usage(usage: Any, provider: Provider) -> Usage | None:
     """Chat Completions and legacy Completions usage (`CompletionUsage`)."""
     u = fields_of(usage)
-    if not reports_any(u, "prompt_tokens", "completion_tokens"):
+    prompt_tokens, completion_tokens = u.get("prompt_tokens"), u.get("completion_tokens")
+    if prompt_tokens is None and completion_tokens is None:  # reports_any, inlined: runs every call
         return None
     prompt = fields_of(u.get("prompt_tokens_details"))
     completion = fields_of(u.get("completion_tokens_details"))
     cached = as_count(prompt.get("cached_tokens")) or as_count(u.get("prompt_cache_hit_tokens"))  # DeepSeek
     reasoning = as_count(completion.get("reasoning_tokens")) or as_count(u.get("reasoning_tokens"))
-    output = as_count(u.get("completion_tokens"))
+    output = as_count(completion_tokens)
     if not provider.output_includes_reasoning:
         output += reasoning
     return Usage(
-        input_tokens=as_count(u.get("prompt_tokens")),
+        input_tokens=as_count(prompt_tokens),
         output_tokens=output,
         cache_read_tokens=cached,
         cache_write_tokens=as_count(prompt.get("cache_write_tokens")),
