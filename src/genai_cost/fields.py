@@ -56,6 +56,8 @@ def reports_any(values: Mapping[str, Any], *names: str) -> bool:
 
 def as_count(value: Any) -> int:
     """A token count: 0 when missing or None, MALFORMED when present but not an int-like."""
+    if value.__class__ is int:  # what SDK models and JSON hold: the common case first (bool is not int)
+        return value  # type: ignore[no-any-return]
     if value is None:
         return 0
     if isinstance(value, bool):

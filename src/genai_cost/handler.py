@@ -85,11 +85,8 @@ class Telemetry:
         found = attribution.current(settings.baggage_keys)
         if conversation_id:  # the request's own (the Responses API's `conversation`) wins over attribution
             found = {**(found or {}), names.CONVERSATION_ID: conversation_id}
-        span = self.tracer.start_span(
-            spans.span_name(operation, request_model or ""),
-            kind=SpanKind.CLIENT,
-            attributes=spans.request_attributes(operation, endpoint, request_model, stream, found),
-        )
+        name, attributes = spans.request_start(operation, endpoint, request_model, stream, found)
+        span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         labels = settings.guard.labels(found)
         return Call(self, span, operation, endpoint, request_model or "", labels, settings.capture_content, found)
 

@@ -39,6 +39,32 @@ def request_attributes(
     return attributes
 
 
+# (operation, id(endpoint), request model, stream) -> (endpoint, span name, start attributes)
+_starts: dict[tuple[Any, ...], tuple[Endpoint, str, dict[str, Any]]] = {}
+_MAX_STARTS = 4096  # bounded, whatever model names a process sees
+
+
+def request_start(
+    operation: str, endpoint: Endpoint, request_model: str | None, stream: bool, attribution: Mapping[str, str] | None
+) -> tuple[str, dict[str, Any]]:
+    """A call's span name and start attributes, built once per (operation, endpoint, model, stream).
+
+    The cached dict is handed to the tracer as is (the SDK copies it into the span) and never
+    changed: a call with attribution gets a copy with it added (attribution keys cannot be the
+    request's: they are reserved, see attribution.key_problem).
+    """
+    key = (operation, id(endpoint), request_model, stream)
+    found = _starts.get(key)
+    if found is None or found[0] is not endpoint:  # the id of a collected endpoint may be reused
+        if len(_starts) > _MAX_STARTS:
+            _starts.clear()
+        attributes = request_attributes(operation, endpoint, request_model, stream, None)
+        found = _starts[key] = (endpoint, span_name(operation, request_model or ""), attributes)
+    if attribution:
+        return found[1], {**found[2], **attribution}
+    return found[1], found[2]
+
+
 def response_attributes(outcome: Outcome, response_model: str) -> dict[str, Any]:
     attributes: dict[str, Any] = {}
     if response_model:

@@ -56,25 +56,24 @@ class Usage:
         )
 
     def is_consistent(self) -> bool:
-        """Subsets within their totals, nothing negative or absurd: what a price calculation can trust."""
-        counts = (
-            self.input_tokens,
-            self.output_tokens,
-            self.cache_read_tokens,
-            self.cache_write_tokens,
-            self.cache_write_1h_tokens,
-            self.reasoning_tokens,
-            self.input_audio_tokens,
-            self.cache_audio_read_tokens,
-            self.output_audio_tokens,
-            self.web_searches,
-        )
+        """Subsets within their totals, nothing negative or absurd: what a price calculation can trust.
+
+        Runs on every priced call: chained comparisons, no tuple of every count. Each subset is
+        checked non-negative and within its total, each total within MAX_TOKENS, so no count is
+        negative or absurd.
+        """
+        input_tokens, output_tokens = self.input_tokens, self.output_tokens
+        cache_read, cache_write = self.cache_read_tokens, self.cache_write_tokens
         return (
-            0 <= min(counts)
-            and max(counts) <= MAX_TOKENS
-            and self.cache_read_tokens + self.cache_write_tokens + self.input_audio_tokens <= self.input_tokens
-            and self.cache_write_1h_tokens <= self.cache_write_tokens
-            and self.cache_audio_read_tokens <= self.cache_read_tokens
-            and self.reasoning_tokens <= self.output_tokens
-            and self.output_audio_tokens <= self.output_tokens
+            0 <= input_tokens <= MAX_TOKENS
+            and 0 <= output_tokens <= MAX_TOKENS
+            and 0 <= self.web_searches <= MAX_TOKENS
+            and 0 <= cache_read
+            and 0 <= cache_write
+            and 0 <= self.input_audio_tokens
+            and cache_read + cache_write + self.input_audio_tokens <= input_tokens
+            and 0 <= self.cache_write_1h_tokens <= cache_write
+            and 0 <= self.cache_audio_read_tokens <= cache_read
+            and 0 <= self.reasoning_tokens <= output_tokens
+            and 0 <= self.output_audio_tokens <= output_tokens
         )

@@ -55,3 +55,36 @@ def test_an_unpriced_part_makes_the_call_unpriced(pipeline: Pipeline) -> None:
     [span] = pipeline.finished()
     assert names.USAGE_COST not in span.attributes  # never a partial sum that reads as the whole cost
     assert span.attributes[names.UNPRICED_REASON] == names.UNPRICED_UNKNOWN_MODEL
+
+
+def test_start_attributes_are_per_call_though_built_once(pipeline: Pipeline) -> None:
+    """The request's attributes are cached per (operation, endpoint, model, stream): a call's
+    attribution, conversation or stream flag never reaches another call's span."""
+    import genai_cost
+
+    telemetry = Telemetry(pipeline.tracer_provider, pipeline.meter_provider)
+    endpoint = Endpoint(ANTHROPIC, "api.anthropic.com", 443)
+    done = Outcome(usage=Usage(1000, 10), response_model="claude-sonnet-4-5")
+    telemetry.start(names.OP_CHAT, endpoint, "claude-sonnet-4-5").finish(done)
+    with genai_cost.attributes(tenant="acme"):
+        telemetry.start(names.OP_CHAT, endpoint, "claude-sonnet-4-5", conversation_id="conv_1").finish(done)
+    telemetry.start(names.OP_CHAT, endpoint, "claude-sonnet-4-5", stream=True).finish(done)
+    telemetry.start(names.OP_CHAT, endpoint, "claude-sonnet-4-5").finish(done)
+    request = {
+        names.OPERATION_NAME: names.OP_CHAT,
+        names.PROVIDER_NAME: "anthropic",
+        names.REQUEST_MODEL: "claude-sonnet-4-5",
+        names.SERVER_ADDRESS: "api.anthropic.com",
+        names.SERVER_PORT: 443,
+    }
+    expected = [
+        request,
+        {**request, "tenant": "acme", names.CONVERSATION_ID: "conv_1"},
+        {**request, names.REQUEST_STREAM: True},
+        request,
+    ]
+    spans = sorted(pipeline.finished(), key=lambda span: span.start_time or 0)
+    assert [span.name for span in spans] == ["chat claude-sonnet-4-5"] * 4
+    ended = ("gen_ai.usage.", "gen_ai.response.", "genai_cost.")  # what the call's end adds
+    started = [{k: v for k, v in span.attributes.items() if not k.startswith(ended)} for span in spans]
+    assert started == expected

@@ -31,24 +31,28 @@ def _provider_cost(usage: Any, provider: Provider) -> float | None:
 def chat_usage(usage: Any, provider: Provider) -> Usage | None:
     """Chat Completions and legacy Completions usage (`CompletionUsage`)."""
     u = fields_of(usage)
-    if not reports_any(u, "prompt_tokens", "completion_tokens"):
+    prompt_tokens, completion_tokens = u.get("prompt_tokens"), u.get("completion_tokens")
+    if prompt_tokens is None and completion_tokens is None:  # reports_any, inlined: runs every call
         return None
     prompt = fields_of(u.get("prompt_tokens_details"))
     completion = fields_of(u.get("completion_tokens_details"))
     cached = as_count(prompt.get("cached_tokens")) or as_count(u.get("prompt_cache_hit_tokens"))  # DeepSeek
     reasoning = as_count(completion.get("reasoning_tokens")) or as_count(u.get("reasoning_tokens"))
-    output = as_count(u.get("completion_tokens"))
+    output = as_count(completion_tokens)
     if not provider.output_includes_reasoning:
         output += reasoning
+    # Positional: keyword arguments double the cost of building the record, and this runs every call.
     return Usage(
-        input_tokens=as_count(u.get("prompt_tokens")),
-        output_tokens=output,
-        cache_read_tokens=cached,
-        cache_write_tokens=as_count(prompt.get("cache_write_tokens")),
-        reasoning_tokens=reasoning,
-        input_audio_tokens=as_count(prompt.get("audio_tokens")),
-        output_audio_tokens=as_count(completion.get("audio_tokens")),
-        provider_cost=_provider_cost(usage, provider),
+        as_count(prompt_tokens),  # input_tokens
+        output,  # output_tokens
+        cached,  # cache_read_tokens
+        as_count(prompt.get("cache_write_tokens")),  # cache_write_tokens
+        0,  # cache_write_1h_tokens
+        reasoning,  # reasoning_tokens
+        as_count(prompt.get("audio_tokens")),  # input_audio_tokens
+        as_count(completion.get("audio_tokens")),  # output_audio_tokens
+        0,  # web_searches
+        _provider_cost(usage, provider),  # provider_cost
     )
 
 
@@ -75,18 +79,25 @@ def embeddings_usage(usage: Any, provider: Provider) -> Usage | None:
 
 
 def _finish_reasons(choices: Any) -> list[str]:
-    return [reason for choice in choices or () if (reason := field(choice, "finish_reason"))]
+    reasons = []
+    for choice in choices or ():
+        # A declared field of the SDK's choice: an attribute read, no helper call per choice.
+        reason = choice.get("finish_reason") if isinstance(choice, dict) else getattr(choice, "finish_reason", None)
+        if reason:
+            reasons.append(reason)
+    return reasons
 
 
 def chat_outcome(completion: Any, provider: Provider) -> Outcome:
     """A ChatCompletion (or legacy Completion)."""
     c = fields_of(completion)
+    # Positional (usage, response model, response id, finish reasons, service tier): see chat_usage.
     return Outcome(
-        usage=chat_usage(c.get("usage"), provider),
-        response_model=c.get("model"),
-        response_id=c.get("id"),
-        finish_reasons=_finish_reasons(c.get("choices")),
-        service_tier=c.get("service_tier"),
+        chat_usage(c.get("usage"), provider),
+        c.get("model"),
+        c.get("id"),
+        _finish_reasons(c.get("choices")),
+        c.get("service_tier"),
     )
 
 

@@ -27,6 +27,7 @@ from genai_cost.outcome import Outcome
 from genai_cost.providers import Provider
 
 _RAW_RESPONSE_HEADER = "X-Stainless-Raw-Response"  # set by with_raw_response / with_streaming_response
+_STREAMS = (openai.Stream, openai.AsyncStream)
 
 
 class _PricedResponses:
@@ -116,11 +117,25 @@ def conversation_id(conversation: Any) -> str | None:
     return conversation if isinstance(conversation, str) and conversation else None
 
 
+# The clients' own `base_url` properties return `_base_url` (openai 3's imports a module on every
+# read: ~1.5 us a call), so the attribute is read directly; any other property (the module-level
+# client's, which honours `openai.base_url`) is asked.
+_PLAIN_BASE_URL = frozenset(
+    prop for prop in (getattr(openai.OpenAI, "base_url", None), getattr(openai.AsyncOpenAI, "base_url", None)) if prop
+)
+
+
+def _base_url(client: Any) -> Any:
+    if type(client).base_url in _PLAIN_BASE_URL:
+        return client._base_url
+    return client.base_url
+
+
 class OpenAICalls(Calls):
     def request(self, api: Api, instance: Any, args: Any, kwargs: Any) -> Request:
         model = kwargs.get("model")
         return Request(
-            endpoints.endpoint_for(instance._client.base_url),
+            endpoints.endpoint_for(_base_url(instance._client)),
             model if isinstance(model, str) else None,
             kwargs.get("stream") is True,
             kwargs,
@@ -136,7 +151,9 @@ class OpenAICalls(Calls):
         return run
 
     def result(self, run: Run, result: Any) -> Any:
-        if isinstance(result, openai.Stream | openai.AsyncStream):
+        if isinstance(result, openai.BaseModel):  # a parsed response: the common case, tested first
+            return finish(run, result)
+        if isinstance(result, _STREAMS):
             return proxy_stream(run, result, _accumulator(run), isinstance(result, openai.AsyncStream))
         if isinstance(result, LegacyAPIResponse):
             if getattr(result, "_stream", False):
