@@ -298,6 +298,34 @@ def test_malformed_usage(
         assert counter(pipeline, names.METRIC_UNPRICED) == 0
 
 
+# botocore parses a Converse body's counts with int() after the HTTP call: a word raises in the SDK.
+@pytest.mark.parametrize("sdk", [FAULT_SDKS["bedrock"]], ids=["bedrock"])
+def test_response_the_sdk_cannot_parse_reaches_the_app_and_fails_the_span(
+    sdk: Sdk, http_mock: MockProvider, cost_instrumented: Any, pipeline: Pipeline
+) -> None:
+    client = sdk.client(http_mock.base_url, None)
+    usage = {"inputTokens": "lots", "outputTokens": 7}
+
+    def app() -> str:
+        try:
+            sdk.plain(client, sdk.model, usage)
+        except ValueError as error:
+            return repr(error)
+        raise AssertionError("botocore's error did not reach the app")
+
+    assert (
+        app()
+        == without_genai_cost(cost_instrumented, pipeline, app)
+        == repr(ValueError("invalid literal for int() with base 10: 'lots'"))
+    )
+    span = only_span(pipeline)
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[names.ERROR_TYPE] == "ValueError"
+    assert names.USAGE_INPUT_TOKENS not in span.attributes and names.UNPRICED_REASON not in span.attributes
+    assert durations(pipeline) == 1
+    assert counter(pipeline, names.METRIC_UNPRICED) == 0 and names.METRIC_COST not in pipeline.metrics()
+
+
 # The Anthropic API always reports usage (and the mock has no model without it).
 @pytest.mark.parametrize("sdk", [FAULT_SDKS["openai"], FAULT_SDKS["google-genai"]], ids=["openai", "google-genai"])
 def test_missing_usage_is_unpriced_not_free(
