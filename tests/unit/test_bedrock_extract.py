@@ -77,3 +77,27 @@ def test_invoke_stream_of_llama_and_of_a_family_with_metrics_only() -> None:
     mistral.add(_chunk(last))
     outcome = mistral.outcome()
     assert outcome.usage == Usage(11, 9) and outcome.finish_reasons == ["stop"]
+
+
+def test_invoke_stream_of_nova_says_why_it_stopped() -> None:
+    nova = InvokeStreamAccumulator("amazon.nova-micro-v1:0")
+    usage = {"inputTokens": 5, "outputTokens": 10, "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 0}
+    for event in (
+        {"messageStart": {"role": "assistant"}},
+        {"contentBlockDelta": {"delta": {"text": "a"}, "contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": "max_tokens"}},
+        {"metadata": {"usage": usage, "metrics": {}, "trace": {}}},
+    ):
+        nova.add(_chunk(event))
+    outcome = nova.outcome()
+    assert outcome.usage == Usage(5, 10) and outcome.finish_reasons == ["max_tokens"]
+
+
+def test_invoke_stream_of_titan_says_why_it_stopped_in_its_last_chunk() -> None:
+    titan = InvokeStreamAccumulator("amazon.titan-text-lite-v1")
+    metrics = {"inputTokenCount": 5, "outputTokenCount": 10, "invocationLatency": 1, "firstByteLatency": 1}
+    last = {"outputText": "a", "index": 0, "totalOutputTextTokenCount": 10, "completionReason": "LENGTH",
+            "inputTextTokenCount": 5, "amazon-bedrock-invocationMetrics": metrics}  # fmt: skip
+    titan.add(_chunk(last))
+    outcome = titan.outcome()
+    assert outcome.usage == Usage(5, 10) and outcome.finish_reasons == ["LENGTH"]
