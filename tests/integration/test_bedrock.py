@@ -173,6 +173,43 @@ def test_converse_stream_left_early_ends_once_without_usage(client: Any, instrum
     assert counter(instrumented, names.METRIC_UNPRICED, **{names.UNPRICED_REASON: names.UNPRICED_NO_USAGE}) == 1
 
 
+def _refusals(stream: Any) -> list[str]:
+    """The errors of next() on `stream` and of a `with` block around it."""
+    found = []
+    with pytest.raises(TypeError) as raised:
+        next(stream)
+    found.append(str(raised.value))
+    with pytest.raises(TypeError) as raised:
+        with stream:
+            pass
+    found.append(str(raised.value))
+    return found
+
+
+def test_event_stream_refuses_next_and_with_as_botocore_does(mock: MockProvider, pipeline: Pipeline) -> None:
+    """botocore's stream is only iterable: an app that calls next() on it or opens it in a `with` block
+    fails the same way with genai-cost as without, and the stream it then reads is still priced."""
+
+    def stream(client: Any) -> Any:  # no cache point: both calls report the same usage
+        return client.converse_stream(modelId=HAIKU, messages=CONVERSE_MESSAGES, inferenceConfig={"maxTokens": 5})
+
+    bare = stream(bedrock_client(mock))["stream"]
+    instrumentor = BedrockCostInstrumentor()
+    instrumentor.instrument(tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider)
+    try:
+        proxied = stream(bedrock_client(mock))["stream"]
+        refused = ["'EventStream' object is not an iterator",
+                   "'EventStream' object does not support the context manager protocol"]  # fmt: skip
+        assert _refusals(proxied) == _refusals(bare) == refused
+        assert pipeline.finished() == []  # refused, not ended: the app can still read it
+        assert list(proxied) == list(bare)
+    finally:
+        instrumentor.uninstrument()
+    attrs = dict(only_span(pipeline).attributes)
+    assert_usage(attrs, UNCACHED, 5)
+    assert close(attrs[names.USAGE_COST], cost(HAIKU_35, **{"in": UNCACHED, "out": 5}))
+
+
 def test_converse_stream_throttled_midway_fails_the_span(client: Any, instrumented: Pipeline) -> None:
     response = converse(client, stream=True, additionalModelRequestFields={"mock": {"error_after": 2}})
     with pytest.raises(botocore.exceptions.EventStreamError):

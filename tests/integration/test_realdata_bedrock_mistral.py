@@ -1,16 +1,18 @@
-"""Recorded Bedrock Converse and Mistral responses, replayed through boto3 and the mistralai SDK over
-real HTTP, under the real instrumentation.
+"""Recorded Bedrock Converse and InvokeModelWithResponseStream responses and Mistral responses,
+replayed through boto3 and the mistralai SDK over real HTTP, under the real instrumentation.
 
 The mock provider serves each record of tests/data/realdata_bedrock.jsonl and realdata_mistral.jsonl
-verbatim (`mock.replay`, sent in Converse's `additionalModelRequestFields` and Mistral's
-`metadata`). Expected tokens and costs were worked out by hand from each record's usage (Converse's
+verbatim (`mock.replay`, sent in Converse's `additionalModelRequestFields`, the InvokeModel body and
+Mistral's `metadata`; a Bedrock stream's AWS event-stream frames byte for byte, decoded by botocore).
+Expected tokens and costs were worked out by hand from each record's usage (Converse's
 `inputTokens` EXCLUDES the cache reads and writes: `totalTokens` is the sum of all four counts in
 every record) and per-million prices copied from genai-prices 0.2.3:
 
 - aws regional.anthropic.claude-sonnet-4-5-20250929-v1:0 (the us. profile): $3.30 in / $0.33 cache read /
   $4.125 cache write / $16.50 out; amazon.nova-lite-v1:0 $0.06 / $0.24 out (no cache-write price: writes at
   the input rate); amazon.nova-micro-v1:0 $0.035 / $0.14; mistral.mistral-large-3-675b-instruct $0.50 / $1.50;
-  qwen.qwen3-32b-v1:0 $0.15 / $0.60;
+  qwen.qwen3-32b-v1:0 $0.15 / $0.60; amazon.titan-text-lite-v1 $0.15 / $0.20;
+  regional.anthropic.claude-3-5-sonnet-20240620-v1:0 (the us. profile) $3 / $15;
 - mistral mistral-tiny $0.25 / $0.25 (no cache-read price: cached tokens at the input rate);
   mistral-small-latest (since 2026-03-16) $0.15 / $0.60; mistral-large-latest $2 / $6.
 """
@@ -75,6 +77,23 @@ BEDROCK: dict[str, Expected] = {
     "bedrock-converse-qwen3-32b": Expected(30, 33, (30 * 0.15 + 33 * 0.6) / M),
     "bedrock-converse-nova-micro-max-tokens": Expected(13, 5, (13 * 0.035 + 5 * 0.14) / M, finish="max_tokens"),
 }
+# InvokeModelWithResponseStream: the family's own usage events, else the invocation metrics of the
+# last chunk. Claude's input in message_start, its output in the last message_delta; Nova's metadata.
+BEDROCK_STREAMS: dict[str, Expected] = {
+    # metadata: 5 in, 10 out; stopped in its own messageStop chunk
+    "bedrock-invoke-stream-nova-micro-max-tokens": Expected(5, 10, (5 * 0.035 + 10 * 0.14) / M, finish="max_tokens"),
+    # Titan's chunks are read only for their completionReason: its counts come from the invocation metrics
+    "bedrock-invoke-stream-titan-text-lite-length": Expected(5, 10, (5 * 0.15 + 10 * 0.2) / M, finish="LENGTH"),
+    # message_start 392 in, message_delta 134 out. This record's invocation metrics say 90 out: the
+    # Anthropic events are read first, as for every Anthropic stream.
+    "bedrock-invoke-stream-claude-3.5-sonnet-us-profile-tool-use": Expected(
+        392, 134, (392 * 3 + 134 * 15) / M, finish="tool_use"
+    ),
+    # 603 in, 146 out, and the invocation metrics agree
+    "bedrock-invoke-stream-claude-3.5-sonnet-us-profile-after-tool-result": Expected(
+        603, 146, (603 * 3 + 146 * 15) / M
+    ),
+}
 MISTRAL: dict[str, Expected] = {
     # prompt_tokens 20 INCLUDES the 10 cached; no cache-read price for mistral-tiny
     "mistral-chat-tiny-cached-tokens": Expected(20, 18, (20 * 0.25 + 18 * 0.25) / M, cache_read=10, finish="stop"),
@@ -85,7 +104,7 @@ MISTRAL: dict[str, Expected] = {
 
 
 def test_every_record_has_an_expectation() -> None:
-    assert set(records("realdata_bedrock.jsonl")) == {*BEDROCK, "bedrock-converse-throttled"}
+    assert set(records("realdata_bedrock.jsonl")) == {*BEDROCK, *BEDROCK_STREAMS, "bedrock-converse-throttled"}
     assert set(records("realdata_mistral.jsonl")) == set(MISTRAL)
 
 
@@ -136,6 +155,25 @@ def test_bedrock_record(record_id: str, bedrock: Any, pipeline: Pipeline) -> Non
     span = only_span(pipeline)
     assert span.attributes[names.PROVIDER_NAME] == "aws.bedrock"
     assert_span(span, BEDROCK[record_id])
+
+
+@pytest.mark.parametrize("record_id", list(BEDROCK_STREAMS))
+def test_bedrock_invoke_stream_record(record_id: str, bedrock: Any, pipeline: Pipeline) -> None:
+    record = records("realdata_bedrock.jsonl")[record_id]
+    response = bedrock.invoke_model_with_response_stream(
+        modelId=record["request"]["model"], body=json.dumps({"mock": {"replay": record_id}})
+    )
+    chunks = [json.loads(event["chunk"]["bytes"]) for event in response["body"]]
+    metrics = record["usage"][-1]  # the app sees the record: its last chunk's invocation metrics
+    assert (
+        chunks[-1]["amazon-bedrock-invocationMetrics"] == metrics["usage"] and len(chunks) == metrics["event_index"] + 1
+    )
+
+    span = only_span(pipeline)
+    assert span.attributes[names.PROVIDER_NAME] == "aws.bedrock"
+    assert span.attributes[names.REQUEST_STREAM] is True
+    assert span.attributes[names.RESPONSE_MODEL] == record["request"]["model"]
+    assert_span(span, BEDROCK_STREAMS[record_id])
 
 
 def test_bedrock_throttled_record(bedrock: Any, pipeline: Pipeline) -> None:

@@ -41,13 +41,14 @@ class Sdk:
     name: str
     instrumentor: Callable[[], Any]
     client: Callable[[str, Any], Any]  # (base_url, httpx2 transport or None) -> sync client
-    async_client: Callable[[str, Any], Any]
+    # The async variants are None for an SDK that has no async API (boto3).
+    async_client: Callable[[str, Any], Any] | None
     # (client, model, usage on the wire or None) -> response; stream variants return the stream unread
     plain: Callable[[Any, str, dict[str, Any] | None], Any]
-    async_plain: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]]
+    async_plain: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]] | None
     stream: Callable[[Any, str, dict[str, Any] | None], Any]
     stream_asking_usage: Callable[[Any, str, dict[str, Any] | None], Any]  # the app asks for usage itself
-    async_stream: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]]
+    async_stream: Callable[[Any, str, dict[str, Any] | None], Awaitable[Any]] | None
     wire_usage: Callable[[int, int, int], dict[str, Any]]  # (input, output, cache read) as the API sends it
     model: str  # a model with a bundled price
     rates: tuple[float, float, float]  # USD per million: input, cache read, output (genai-prices 0.2.3)
@@ -406,11 +407,83 @@ MISTRAL = Sdk(
     flavor="mistral",
 )
 
+# --- boto3 bedrock-runtime ----------------------------------------------------------------------
+# Converse has no free-form top-level field: the mock's controls go in `additionalModelRequestFields`.
+# boto3 speaks neither httpx nor httpx2 (it goes over real HTTP), and has no async client.
+
+
+def _bedrock_client(base_url: str, transport: Any) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=base_url.removesuffix("/v1"),
+        aws_access_key_id="test-key-id",
+        aws_secret_access_key="test-secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+_BEDROCK_USER = [{"role": "user", "content": [{"text": USER[0]["content"]}]}]
+
+
+def _bedrock_request(model: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    request: dict[str, Any] = {"modelId": model, "messages": _BEDROCK_USER}
+    if usage is not None:
+        request["additionalModelRequestFields"] = {"mock": {"usage": usage}}
+    return request
+
+
+def _bedrock_wire_usage(input_tokens: int, output_tokens: int, cache_read: int) -> dict[str, Any]:
+    usage = {  # Converse's inputTokens leave the cache out; totalTokens is the sum of every count
+        "inputTokens": input_tokens - cache_read,
+        "outputTokens": output_tokens,
+        "totalTokens": input_tokens + output_tokens,
+    }
+    if cache_read:
+        usage["cacheReadInputTokens"] = cache_read
+    return usage
+
+
+def _bedrock_stream(client: Any, model: str, usage: dict[str, Any] | None) -> Any:
+    return client.converse_stream(**_bedrock_request(model, usage))["stream"]
+
+
+def _bedrock_instrumentor() -> Any:
+    from genai_cost.bedrock import BedrockCostInstrumentor
+
+    return BedrockCostInstrumentor()
+
+
+BEDROCK = Sdk(
+    name="bedrock",
+    instrumentor=_bedrock_instrumentor,
+    client=_bedrock_client,
+    async_client=None,
+    plain=lambda client, model, usage: client.converse(**_bedrock_request(model, usage)),
+    async_plain=None,
+    stream=_bedrock_stream,
+    stream_asking_usage=_bedrock_stream,  # the metadata event always carries usage
+    async_stream=None,
+    wire_usage=_bedrock_wire_usage,
+    model="amazon.nova-lite-v1:0",
+    rates=(0.06, 0.015, 0.24),
+    provider_name="aws.bedrock",
+    patched=_patched("genai_cost.bedrock.wrappers"),
+    newer_shapes=(),
+    replay=None,
+    method=lambda client: client.converse,
+    request=_bedrock_request,
+    flavor="bedrock",
+)
+
 SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI,)}
 # The SDKs the fault and concurrency suites run for.
 ALL_SDKS: dict[str, Sdk] = {sdk.name: sdk for sdk in (OPENAI, ANTHROPIC, GOOGLE_GENAI)}
 # The fault suite goes over real HTTP: SDKs without an httpx2 transport join it too.
-FAULT_SDKS: dict[str, Sdk] = {**ALL_SDKS, MISTRAL.name: MISTRAL}
+FAULT_SDKS: dict[str, Sdk] = {**ALL_SDKS, MISTRAL.name: MISTRAL, BEDROCK.name: BEDROCK}
 # The provider's real host: detected as the provider (stream usage requested), nothing leaves the process.
 IN_PROCESS_URL = {
     "openai": "https://api.openai.com/v1",

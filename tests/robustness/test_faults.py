@@ -44,7 +44,7 @@ def http_mock(sdk: Sdk, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
 
 
 # Made up per response by the mock (ids, timestamps) or the HTTP server (headers), at any depth.
-_PER_RESPONSE = frozenset({"id", "created", "response_id", "create_time", "sdk_http_response"})
+_PER_RESPONSE = frozenset({"id", "created", "response_id", "create_time", "sdk_http_response", "date"})
 
 
 def _without_per_response(data: Any) -> Any:
@@ -59,6 +59,8 @@ def app_view(result: Any) -> Any:
     """What the app got, less what the mock makes up per response."""
     if isinstance(result, list):
         return [app_view(item) for item in result]
+    if isinstance(result, dict):  # botocore's responses and stream events are plain dicts
+        return _without_per_response(result)
     return _without_per_response(result.model_dump(warnings=False))
 
 
@@ -222,16 +224,38 @@ MALFORMED_GEMINI: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
 ]  # fmt: skip
 # Mistral's usage has OpenAI's shape; its SDK itself rejects a word or a bool as a count.
 MALFORMED_MISTRAL = [case for case in MALFORMED if case[0] not in ("words", "bool")]
+# Bedrock Converse's usage: inputTokens leave the cache out, so no cache count can exceed them.
+# botocore parses a Converse body's counts with int() (a word raises in botocore, a bool becomes 1)
+# but passes a ConverseStream event's values through as sent: those two run for streams only.
+MALFORMED_BEDROCK: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
+    ("none_fields", {"inputTokens": 100, "outputTokens": None, "totalTokens": None, "cacheReadInputTokens": None,
+                     "cacheWriteInputTokens": None, "cacheDetails": None}, (100, 0)),
+    ("numeric_strings", {"inputTokens": "120", "outputTokens": "7"}, (120, 7)),
+    ("negative", {"inputTokens": -5, "outputTokens": 10}, names.UNPRICED_INVALID_USAGE),
+    ("huge", {"inputTokens": 10**30, "outputTokens": 10}, names.UNPRICED_INVALID_USAGE),
+    ("beyond_int64", {"inputTokens": 2**63, "outputTokens": 1}, names.UNPRICED_INVALID_USAGE),
+    ("negative_cache", {"inputTokens": 10, "outputTokens": 5, "cacheWriteInputTokens": -50},
+     names.UNPRICED_INVALID_USAGE),
+    ("no_known_fields", {"input_text_tokens": 10, "output_text_tokens": 5}, names.UNPRICED_NO_USAGE),
+]  # fmt: skip
+MALFORMED_BEDROCK_STREAM: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
+    ("words", {"inputTokens": "lots", "outputTokens": 7}, names.UNPRICED_INVALID_USAGE),
+    ("bool", {"inputTokens": True, "outputTokens": 7}, names.UNPRICED_INVALID_USAGE),
+    ("cache_word", {"inputTokens": 10, "outputTokens": 5, "cacheReadInputTokens": "x"}, names.UNPRICED_INVALID_USAGE),
+]  # fmt: skip
+BOTH = (False, True)
 MALFORMED_CASES = [
     pytest.param(FAULT_SDKS[name], usage, expected, streamed, id=f"{name}-{'stream' if streamed else 'plain'}-{case}")
-    for name, table in (
-        ("openai", MALFORMED),
-        ("anthropic", MALFORMED_ANTHROPIC),
-        ("google-genai", MALFORMED_GEMINI),
-        ("mistralai", MALFORMED_MISTRAL),
+    for name, table, modes in (
+        ("openai", MALFORMED, BOTH),
+        ("anthropic", MALFORMED_ANTHROPIC, BOTH),
+        ("google-genai", MALFORMED_GEMINI, BOTH),
+        ("mistralai", MALFORMED_MISTRAL, BOTH),
+        ("bedrock", MALFORMED_BEDROCK, BOTH),
+        ("bedrock", MALFORMED_BEDROCK_STREAM, (True,)),
     )
     for case, usage, expected in table
-    for streamed in (False, True)
+    for streamed in modes
     # An Anthropic stream's message_start always reports output_tokens (1), as the API's does: never no usage.
     if not (name == "anthropic" and streamed and expected == names.UNPRICED_NO_USAGE)
 ]
@@ -272,6 +296,34 @@ def test_malformed_usage(
         assert close(span.attributes[names.USAGE_COST], sdk.cost(input_tokens, output_tokens))
         assert close(counter(pipeline, names.METRIC_COST), sdk.cost(input_tokens, output_tokens))
         assert counter(pipeline, names.METRIC_UNPRICED) == 0
+
+
+# botocore parses a Converse body's counts with int() after the HTTP call: a word raises in the SDK.
+@pytest.mark.parametrize("sdk", [FAULT_SDKS["bedrock"]], ids=["bedrock"])
+def test_response_the_sdk_cannot_parse_reaches_the_app_and_fails_the_span(
+    sdk: Sdk, http_mock: MockProvider, cost_instrumented: Any, pipeline: Pipeline
+) -> None:
+    client = sdk.client(http_mock.base_url, None)
+    usage = {"inputTokens": "lots", "outputTokens": 7}
+
+    def app() -> str:
+        try:
+            sdk.plain(client, sdk.model, usage)
+        except ValueError as error:
+            return repr(error)
+        raise AssertionError("botocore's error did not reach the app")
+
+    assert (
+        app()
+        == without_genai_cost(cost_instrumented, pipeline, app)
+        == repr(ValueError("invalid literal for int() with base 10: 'lots'"))
+    )
+    span = only_span(pipeline)
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[names.ERROR_TYPE] == "ValueError"
+    assert names.USAGE_INPUT_TOKENS not in span.attributes and names.UNPRICED_REASON not in span.attributes
+    assert durations(pipeline) == 1
+    assert counter(pipeline, names.METRIC_UNPRICED) == 0 and names.METRIC_COST not in pipeline.metrics()
 
 
 # The Anthropic API always reports usage (and the mock has no model without it).
@@ -319,12 +371,13 @@ def _consume_then_raise(stream: Any, after: int) -> None:
             raise AppError(f"app failed after {after} chunks")
 
 
-# google-genai's streams are generators, not context managers: no `with` block for them.
+# google-genai's streams are generators and botocore's EventStream only an iterable, neither a
+# context manager: no `with` block for them.
 CONSUMER_CASES = [
     pytest.param(sdk, with_block, id=f"{sdk.name}-{'with' if with_block else 'loop'}")
     for sdk in FAULT_SDKS.values()
     for with_block in (False, True)
-    if not (with_block and sdk.name == "google-genai")
+    if not (with_block and sdk.name in ("google-genai", "bedrock"))
 ]
 
 
@@ -394,9 +447,15 @@ def test_stream_abandoned_without_close_is_recorded_once_at_gc(
         assert counter(pipeline, names.METRIC_UNPRICED) == 1
 
 
+# boto3 has no async client (aioboto3 and aiobotocore are other packages, not instrumented).
+ASYNC_SDKS = [sdk for sdk in FAULT_SDKS.values() if sdk.async_stream is not None]
+
+
+@pytest.mark.parametrize("sdk", ASYNC_SDKS, ids=[sdk.name for sdk in ASYNC_SDKS])
 async def test_async_stream_abandoned_and_consumer_raising(
     sdk: Sdk, http_mock: MockProvider, cost_instrumented: Any, pipeline: Pipeline
 ) -> None:
+    assert sdk.async_client is not None and sdk.async_stream is not None
     client = sdk.async_client(http_mock.base_url, None)
     stream = await sdk.async_stream(client, sdk.model, None)
     async for _chunk in stream:
@@ -419,8 +478,11 @@ async def test_async_stream_abandoned_and_consumer_raising(
 
 
 # --- an SDK version without some of the wrapped methods -----------------------------------------------
+# Bedrock is wrapped in one botocore method, which every botocore has: no "others" to stay instrumented.
+SEVERAL_PATCHES = [sdk for sdk in FAULT_SDKS.values() if len(sdk.patched) > 1]
 
 
+@pytest.mark.parametrize("sdk", SEVERAL_PATCHES, ids=[sdk.name for sdk in SEVERAL_PATCHES])
 def test_sdk_without_a_wrapped_method(
     sdk: Sdk,
     http_mock: MockProvider,

@@ -61,19 +61,41 @@ def _chunk(data: dict[str, Any]) -> dict[str, Any]:
     return {"chunk": {"bytes": json.dumps(data).encode()}}
 
 
+def _stream_outcome(model: str, *payloads: dict[str, Any]) -> Any:
+    """The outcome of an InvokeModel stream of these chunk payloads."""
+    accumulator = InvokeStreamAccumulator(model)
+    for payload in payloads:
+        accumulator.add(_chunk(payload))
+    return accumulator.outcome()
+
+
 def test_invoke_stream_of_llama_and_of_a_family_with_metrics_only() -> None:
-    llama = InvokeStreamAccumulator("meta.llama3-1-8b-instruct-v1:0")
-    for event in (
+    llama = _stream_outcome(
+        "meta.llama3-1-8b-instruct-v1:0",
         {"generation": "a", "prompt_token_count": 7, "generation_token_count": 1},
         {"generation": "b", "prompt_token_count": None, "generation_token_count": 2, "stop_reason": "stop"},
-    ):
-        llama.add(_chunk(event))  # fmt: skip
-    assert llama.outcome().usage == Usage(7, 2)
+    )
+    assert llama.usage == Usage(7, 2)
 
-    mistral = InvokeStreamAccumulator("mistral.m")
-    mistral.add(_chunk({"outputs": [{"text": "a", "stop_reason": None}]}))
     metrics = {"inputTokenCount": 11, "outputTokenCount": 9, "invocationLatency": 1, "firstByteLatency": 1}
     last = {"outputs": [{"text": "b", "stop_reason": "stop"}], "amazon-bedrock-invocationMetrics": metrics}
-    mistral.add(_chunk(last))
-    outcome = mistral.outcome()
+    outcome = _stream_outcome("mistral.m", {"outputs": [{"text": "a", "stop_reason": None}]}, last)
     assert outcome.usage == Usage(11, 9) and outcome.finish_reasons == ["stop"]
+
+
+def test_invoke_streams_of_nova_and_titan_say_why_they_stopped() -> None:
+    usage = {"inputTokens": 5, "outputTokens": 10, "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 0}
+    nova = _stream_outcome(
+        "amazon.nova-micro-v1:0",
+        {"messageStart": {"role": "assistant"}},
+        {"contentBlockDelta": {"delta": {"text": "a"}, "contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": "max_tokens"}},  # a chunk of its own
+        {"metadata": {"usage": usage, "metrics": {}, "trace": {}}},
+    )
+    assert nova.usage == Usage(5, 10) and nova.finish_reasons == ["max_tokens"]
+
+    metrics = {"inputTokenCount": 5, "outputTokenCount": 10, "invocationLatency": 1, "firstByteLatency": 1}
+    last = {"outputText": "a", "index": 0, "totalOutputTextTokenCount": 10, "completionReason": "LENGTH",
+            "inputTextTokenCount": 5, "amazon-bedrock-invocationMetrics": metrics}  # fmt: skip
+    titan = _stream_outcome("amazon.titan-text-lite-v1", last)  # at the top of its last chunk
+    assert titan.usage == Usage(5, 10) and titan.finish_reasons == ["LENGTH"]

@@ -151,7 +151,10 @@ def metrics_usage(metrics: Any) -> Usage | None:
 
 def _stop_reasons(body: Any) -> list[str] | None:
     b = fields_of(body)
-    reasons = [b.get("stop_reason"), b.get("stopReason")]
+    # In streams, Nova says it in a chunk of its own ({"messageStop": {"stopReason": ...}}) and Titan
+    # at the top of its last chunk (its whole body puts it under results[]).
+    reasons = [b.get("stop_reason"), b.get("stopReason"), field(b.get("messageStop"), "stopReason"),
+               b.get("completionReason")]  # fmt: skip
     reasons += [field(item, "stop_reason") or field(item, "completionReason") for item in _outputs(b)]
     found = [reason for reason in reasons if isinstance(reason, str) and reason]
     return found or None

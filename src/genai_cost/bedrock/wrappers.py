@@ -91,16 +91,18 @@ CALLS = BedrockCalls()
 
 
 class EventStream(SyncStream):
-    """botocore's EventStream is iterable, not an iterator: its items come from one iterator."""
+    """botocore's EventStream is iterable, neither an iterator nor a context manager: its items come
+    from one iterator, and the proxy refuses `next()` and `with` as botocore's stream does, so that
+    an app that works instrumented works without genai-cost too."""
 
     def _self_next_item(self, wrapped: Any) -> Any:
         return iter(wrapped).__next__
 
-    def __enter__(self) -> EventStream:
-        return self
+    def __next__(self) -> Any:
+        raise TypeError(f"{type(self.__wrapped__).__name__!r} object is not an iterator")
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+    def __enter__(self) -> Any:
+        raise TypeError(f"{type(self.__wrapped__).__name__!r} object does not support the context manager protocol")
 
 
 class Body(wrapt.ObjectProxy):

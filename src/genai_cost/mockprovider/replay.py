@@ -4,11 +4,13 @@ Each line is a record with at least ``id``, ``status``, ``content_type``, ``body
 response text) and ``request`` (with ``stream``). A request carrying
 ``{"mock": {"replay": "<id>"}}`` gets that record's body byte for byte, with the
 recorded status. Replay ignores the request path and flavor, so any provider's record
-(Anthropic, Gemini, ...) can be served.
+(Anthropic, Gemini, ...) can be served. A binary body (a Bedrock stream's AWS event-stream
+frames) is stored as base64, said by ``source.body_stored_as``, and served decoded.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import dataclass
@@ -58,5 +60,12 @@ def load_records(path: str | os.PathLike[str]) -> dict[str, Record]:
     return records
 
 
+def _body_bytes(record: Record) -> bytes:
+    source = record.raw.get("source")
+    if isinstance(source, dict) and source.get("body_stored_as") == "base64":
+        return base64.b64decode(record.body)
+    return record.body.encode("utf-8")
+
+
 def replay_reply(record: Record) -> RawReply:
-    return RawReply(record.status, record.body.encode("utf-8"), record.content_type)
+    return RawReply(record.status, _body_bytes(record), record.content_type)
