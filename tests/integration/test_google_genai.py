@@ -221,6 +221,24 @@ async def test_async_stream(client: genai.Client, instrumented: Pipeline) -> Non
     assert close(span.attributes[names.USAGE_COST], (HELLO_PROMPT * FLASH_IN + 36 * FLASH_OUT) / M)
 
 
+def _with_refused(stream: Any) -> str:
+    with pytest.raises(TypeError) as refused, stream:
+        pass
+    return str(refused.value)
+
+
+def test_a_with_block_around_the_stream_fails_as_without_genai_cost(
+    client: genai.Client, instrumented: Pipeline
+) -> None:
+    """The SDK's stream is a generator, not a context manager: `with` fails the same way
+    instrumented, and the stream is still read and priced."""
+    stream = client.models.generate_content_stream(model="gemini-2.0-flash", contents=HELLO)
+    assert _with_refused(stream) == _with_refused(chunk for chunk in ())  # what a bare generator says
+    assert instrumented.finished() == []
+    assert len(list(stream)) > 1
+    assert only_span(instrumented).attributes[names.USAGE_INPUT_TOKENS] == HELLO_PROMPT
+
+
 def test_stream_left_early_is_recorded_once_when_collected(client: genai.Client, instrumented: Pipeline) -> None:
     config = types.GenerateContentConfig(http_options=types.HttpOptions(extra_body={"mock": {"chunks": 3}}))
     stream = client.models.generate_content_stream(model="gemini-2.0-flash", contents=HELLO, config=config)

@@ -101,9 +101,6 @@ class EventStream(SyncStream):
     def __next__(self) -> Any:
         raise TypeError(f"{type(self.__wrapped__).__name__!r} object is not an iterator")
 
-    def __enter__(self) -> Any:
-        raise TypeError(f"{type(self.__wrapped__).__name__!r} object does not support the context manager protocol")
-
 
 class Body(wrapt.ObjectProxy):
     """InvokeModel's StreamingBody: the call ends with the body's usage once the app has read it all."""

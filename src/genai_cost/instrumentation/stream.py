@@ -123,6 +123,10 @@ class SyncStream(_StreamProxy):
                 return item
 
     def __enter__(self) -> SyncStream:
+        if not hasattr(type(self.__wrapped__), "__enter__"):
+            # As Python refuses the SDK's own stream (a generator, botocore's EventStream): an app that
+            # works instrumented works without genai-cost too.
+            raise TypeError(f"{type(self.__wrapped__).__name__!r} object does not support the context manager protocol")
         self.__wrapped__.__enter__()
         return self
 
