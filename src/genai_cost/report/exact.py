@@ -1,11 +1,17 @@
 """The exact growth of a counter over each segment of a period, summed per group of labels.
 
 PromQL's increase() extrapolates to the window's edges, so it is not the spend. Here a series'
-growth over a segment (a, b] is its last sample at or before b minus its last sample at or before a,
-computed inside Prometheus and summed per group in one range query per run of equal segments:
+growth over a segment (a, b] is its last sample at or before b minus its last sample at or before a.
+Two range queries per counter and run of equal segments give both, series by series:
+
+    last_over_time(c[w+L])              the last sample at or before each segment's end
+    last_over_time(c[L] offset w)       the last one at or before its start, within the lookback L
+
+and the growths are summed per group here, in the order Prometheus sums them, so each sum is the one
 
     sum by (G) (last_over_time(c[w+L]) - (last_over_time(c[L] offset w) or last_over_time(c[w+L]) * 0))
 
+gives to the last bit, at half the work inside Prometheus (that query reads each sample twice).
 A series with no sample in the lookback L before a segment started inside it, from zero (its first
 sample is all its growth, as the recording rules count it).
 
@@ -21,7 +27,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from genai_cost.report.client import PromClient
+from genai_cost.report import gcpause
+from genai_cost.report.client import PromClient, Series
 from genai_cost.report.promql import selector
 from genai_cost.report.restarts import DETECTORS, PROCESS, Process, Restarts, process_of
 
@@ -48,13 +55,14 @@ def _runs(segments: Sequence[tuple[int, int]]) -> list[list[int]]:
     return runs
 
 
-def _fast_query(sel: str, by: Sequence[str], window: int, lookback: int) -> str:
-    whole, back = f"{window + lookback}s", f"{lookback}s"
-    return (
-        f"sum by ({', '.join(by)}) ("
-        f"last_over_time({sel}[{whole}]) - (last_over_time({sel}[{back}] offset {window}s)"
-        f" or last_over_time({sel}[{whole}]) * 0))"
-    )
+def _last_queries(sel: str, window: int, lookback: int) -> tuple[str, str]:
+    """Each series' last sample at or before a segment's end (in it or its lookback), and before its start."""
+    return f"last_over_time({sel}[{window + lookback}s])", f"last_over_time({sel}[{lookback}s] offset {window}s)"
+
+
+def _labels_order(labels: dict[str, str]) -> list[tuple[str, str]]:
+    """Prometheus's order of label sets (sorted names, then values), in which it sums and returns them."""
+    return sorted(labels.items())
 
 
 def _restarts_query(sels: Sequence[str], window: int, lookback: int) -> str:
@@ -88,6 +96,10 @@ class Increases:
 
     def compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         """Per counter, per segment: group key -> growth of the counter in that segment."""
+        with gcpause.paused():
+            return self._compute(counters)
+
+    def _compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         out = {c: [defaultdict(float) for _ in self.segments] for c in counters}
         runs = _runs(self.segments)
         processes = self._restarted(runs)
@@ -96,9 +108,8 @@ class Increases:
             window = self.segments[run[0]][1] - self.segments[run[0]][0]
             first_end, last_end = self.segments[run[0]][1], self.segments[run[-1]][1]
             for counter in counters:
-                by = [*self.by, counter.split] if counter.split else self.by
-                query = _fast_query(selector(counter.name, self.matchers), by, window, self.lookback)
-                calls.append((self.client.range, query, first_end, last_end, window))
+                for query in _last_queries(selector(counter.name, self.matchers), window, self.lookback):
+                    calls.append((self.client.range, query, first_end, last_end, window))
         restarts = Restarts(self.client, self.segments, self.matchers, self.lookback)
         by_name = {c.name: c for c in counters}
         # One pool for both: Prometheus reads the month while the restarted processes' samples are parsed.
@@ -107,14 +118,38 @@ class Increases:
         for run in runs:
             index_of = {self.segments[i][1]: i for i in run}
             for counter in counters:
-                for series in next(fast):
-                    for at, value in series["values"]:
-                        out[counter][index_of[round(float(at))]][self._key(series["metric"], counter)] += float(value)
+                self._sum(counter, next(fast), next(fast), index_of, out[counter])
         for index, labels, grown in restarts.corrections(list(by_name), processes, results[len(calls) :]):
             counter = by_name[labels["__name__"]]
             out[counter][index][self._key(labels, counter)] += grown
         self.raw_series += restarts.series
         return {c: [dict(segment) for segment in out[c]] for c in counters}
+
+    def _sum(
+        self,
+        counter: Counter,
+        at_end: list[Series],
+        at_start: list[Series],
+        index_of: dict[int, int],
+        out: list[defaultdict[GroupKey, float]],
+    ) -> None:
+        """Each series' growth per segment (its last sample, less its last one before the segment if it
+        had one) summed per group, series and groups taken in Prometheus's order: the same sums to
+        the last bit as the `sum by` of the module docstring."""
+        before = {tuple(_labels_order(s["metric"])): dict(s["values"]) for s in at_start}
+        sums: dict[int, dict[GroupKey, float]] = defaultdict(dict)
+        for series in sorted(at_end, key=lambda s: _labels_order(s["metric"])):
+            labels = series["metric"]
+            key = self._key(labels, counter)
+            earlier = before.get(tuple(_labels_order(labels)), {})
+            for at, value in series["values"]:
+                grown = float(value) - float(earlier[at]) if at in earlier else float(value)
+                groups = sums[index_of[round(float(at))]]
+                groups[key] = groups[key] + grown if key in groups else grown
+        names = [*self.by, counter.split] if counter.split else self.by
+        for index, groups in sums.items():
+            for key in sorted(groups, key=lambda k: _labels_order({n: v for n, v in zip(names, k, strict=True) if v})):
+                out[index][key] += groups[key]
 
     def _restarted(self, runs: list[list[int]]) -> dict[int, set[Process]]:
         """Per segment index, the processes that restarted inside it (or in its lookback)."""

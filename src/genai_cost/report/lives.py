@@ -18,9 +18,12 @@ Marker = tuple[float, float]  # a restart happened after the first time and befo
 def drops(values: Sequence[Sequence[object]]) -> list[Marker]:
     """(time before, time after) of each drop between consecutive samples."""
     found = []
-    for (t1, v1), (t2, v2) in zip(values, values[1:], strict=False):
-        if float(v2) < float(v1):  # type: ignore[arg-type]
-            found.append((float(t1), float(t2)))  # type: ignore[arg-type]
+    previous_at, previous = None, -math.inf  # the first sample drops from nothing
+    for at, text in values:
+        value = float(text)  # type: ignore[arg-type]
+        if value < previous:
+            found.append((float(previous_at), float(at)))  # type: ignore[arg-type]
+        previous_at, previous = at, value
     return found
 
 
