@@ -55,7 +55,7 @@ def _runs(segments: Sequence[tuple[int, int]]) -> list[list[int]]:
     return runs
 
 
-def _last_queries(sel: str, window: int, lookback: int) -> tuple[str, str]:
+def last_queries(sel: str, window: int, lookback: int) -> tuple[str, str]:
     """Each series' last sample at or before a segment's end (in it or its lookback), and before its start."""
     return f"last_over_time({sel}[{window + lookback}s])", f"last_over_time({sel}[{lookback}s] offset {window}s)"
 
@@ -70,6 +70,32 @@ def _restarts_query(sels: Sequence[str], window: int, lookback: int) -> str:
     whole = f"{window + lookback}s"
     drops = " or ".join(f"resets({sel}[{whole}]) > 0" for sel in sels)
     return f"count by ({', '.join(PROCESS)}) ({drops})"
+
+
+def group_sums(
+    at_end: list[Series], at_start: list[Series], names: Sequence[str]
+) -> dict[float, dict[GroupKey, float]]:
+    """Per step of the two range queries of `last_queries`: each series' growth (its last sample, less
+    its last one before the segment if it had one) summed per group of these label values, series and
+    groups in Prometheus's order: the sums, to the last bit, and the order of the `sum by` query of
+    the module docstring."""
+    before = {tuple(_labels_order(s["metric"])): dict(s["values"]) for s in at_start}
+    sums: dict[float, dict[GroupKey, float]] = defaultdict(dict)
+    for series in sorted(at_end, key=lambda s: _labels_order(s["metric"])):
+        labels = series["metric"]
+        key = tuple(labels.get(name, "") for name in names)
+        earlier = before.get(tuple(_labels_order(labels)), {})
+        for at, value in series["values"]:
+            grown = float(value) - float(earlier[at]) if at in earlier else float(value)
+            groups = sums[float(at)]
+            groups[key] = groups[key] + grown if key in groups else grown
+    ordered = {at: sorted(groups, key=lambda k: _group_order(names, k)) for at, groups in sums.items()}
+    return {at: {key: sums[at][key] for key in keys} for at, keys in ordered.items()}
+
+
+def _group_order(names: Sequence[str], key: GroupKey) -> list[tuple[str, str]]:
+    """A group's place in Prometheus's answer: its label set (empty values are absent) in label order."""
+    return _labels_order({name: value for name, value in zip(names, key, strict=True) if value})
 
 
 class Increases:
@@ -102,24 +128,28 @@ class Increases:
     def _compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         out = {c: [defaultdict(float) for _ in self.segments] for c in counters}
         runs = _runs(self.segments)
-        processes = self._restarted(runs)
         calls = []
         for run in runs:
             window = self.segments[run[0]][1] - self.segments[run[0]][0]
             first_end, last_end = self.segments[run[0]][1], self.segments[run[-1]][1]
             for counter in counters:
-                for query in _last_queries(selector(counter.name, self.matchers), window, self.lookback):
+                for query in last_queries(selector(counter.name, self.matchers), window, self.lookback):
                     calls.append((self.client.range, query, first_end, last_end, window))
         restarts = Restarts(self.client, self.segments, self.matchers, self.lookback)
+        names = [c.name for c in counters]
+        # Prometheus reads the month while this thread finds the restarted processes, then parses their samples.
+        with self.client.pool() as start:
+            fast = start(calls)
+            processes = self._restarted(runs)
+            raw = start(restarts.calls(names, processes))
+            results = iter([future.result() for future in fast])
+            for run in runs:
+                index_of = {self.segments[i][1]: i for i in run}
+                for counter in counters:
+                    self._sum(counter, next(results), next(results), index_of, out[counter])
+            fetched = [future.result() for future in raw]
         by_name = {c.name: c for c in counters}
-        # One pool for both: Prometheus reads the month while the restarted processes' samples are parsed.
-        results = self.client.many(calls + restarts.calls(list(by_name), processes))
-        fast = iter(results[: len(calls)])
-        for run in runs:
-            index_of = {self.segments[i][1]: i for i in run}
-            for counter in counters:
-                self._sum(counter, next(fast), next(fast), index_of, out[counter])
-        for index, labels, grown in restarts.corrections(list(by_name), processes, results[len(calls) :]):
+        for index, labels, grown in restarts.corrections(names, processes, fetched):
             counter = by_name[labels["__name__"]]
             out[counter][index][self._key(labels, counter)] += grown
         self.raw_series += restarts.series
@@ -133,23 +163,12 @@ class Increases:
         index_of: dict[int, int],
         out: list[defaultdict[GroupKey, float]],
     ) -> None:
-        """Each series' growth per segment (its last sample, less its last one before the segment if it
-        had one) summed per group, series and groups taken in Prometheus's order: the same sums to
-        the last bit as the `sum by` of the module docstring."""
-        before = {tuple(_labels_order(s["metric"])): dict(s["values"]) for s in at_start}
-        sums: dict[int, dict[GroupKey, float]] = defaultdict(dict)
-        for series in sorted(at_end, key=lambda s: _labels_order(s["metric"])):
-            labels = series["metric"]
-            key = self._key(labels, counter)
-            earlier = before.get(tuple(_labels_order(labels)), {})
-            for at, value in series["values"]:
-                grown = float(value) - float(earlier[at]) if at in earlier else float(value)
-                groups = sums[index_of[round(float(at))]]
-                groups[key] = groups[key] + grown if key in groups else grown
+        """Add one counter's group sums of a run of segments into those segments."""
         names = [*self.by, counter.split] if counter.split else self.by
-        for index, groups in sums.items():
-            for key in sorted(groups, key=lambda k: _labels_order({n: v for n, v in zip(names, k, strict=True) if v})):
-                out[index][key] += groups[key]
+        for at, groups in group_sums(at_end, at_start, names).items():
+            segment = out[index_of[round(at)]]
+            for key, value in groups.items():
+                segment[key] += value
 
     def _restarted(self, runs: list[list[int]]) -> dict[int, set[Process]]:
         """Per segment index, the processes that restarted inside it (or in its lookback)."""

@@ -68,15 +68,15 @@ class Restarts:
         out: list[Correction] = []
         for index, found in zip(indexes, fetched, strict=True):
             start = float(self.segments[index][0])
-            mine = [s for s in found if process_of(s["metric"]) in processes[index]]
+            mine = [(process, s) for s in found if (process := process_of(s["metric"])) in processes[index]]
             markers = _markers(mine)
-            for series in mine:
+            for process, series in mine:
                 labels = series["metric"]
                 if labels["__name__"] not in wanted:
                     continue
                 self.series += 1
                 values = series["values"]
-                restarts = markers.get(process_of(labels))
+                restarts = markers.get(process)
                 grown, counted = lives.lives(values, start, restarts) if restarts else lives.walk(values, start)
                 out.append((index, labels, grown - counted))
         return out
@@ -92,11 +92,11 @@ class Restarts:
         return (self.client.instant, "{" + ",".join(matchers) + f"}}[{end - start + self.lookback}s]", end)
 
 
-def _markers(series: Sequence[Series]) -> dict[Process, list[lives.Marker]]:
+def _markers(series: Sequence[tuple[Process, Series]]) -> dict[Process, list[lives.Marker]]:
     """Per process, its restarts: where one of its witness series dropped, one marker per restart."""
     found: dict[Process, list[lives.Marker]] = defaultdict(list)
-    for one in series:
+    for process, one in series:
         labels = one["metric"]
         if labels["__name__"] == WITNESS and labels.get("gen_ai_token_type") == "input":
-            found[process_of(labels)].extend(lives.drops(one["values"]))
+            found[process].extend(lives.drops(one["values"]))
     return {process: lives.merge(markers) for process, markers in found.items()}
