@@ -33,6 +33,7 @@ Correction = tuple[int, dict[str, str], float]  # segment index, series labels, 
 
 
 def process_of(labels: Mapping[str, str]) -> Process:
+    """The process a series is from: its PROCESS labels (spelled out: this runs for every raw series)."""
     return (labels.get("job", ""), labels.get("instance", ""))
 
 
@@ -49,7 +50,7 @@ class Restarts:
         self.series = 0  # series counted life by life
 
     def calls(self, names: Sequence[str], processes: Mapping[int, set[Process]]) -> list[tuple[Any, ...]]:
-        """The queries to run (with PromClient.many) for `corrections`: the raw samples per segment."""
+        """The queries to run (on PromClient.pool) for `corrections`: the raw samples per segment."""
         indexes = sorted(processes)
         calls = [self._raw_call(names, i, processes[i]) for i in indexes]
         if WITNESS not in names:  # its input series only: the witness of restarts
