@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from genai_cost.report import gcpause
 from genai_cost.report.client import PromClient, Series
@@ -81,16 +82,19 @@ def group_sums(
     the module docstring."""
     before = {tuple(_labels_order(s["metric"])): dict(s["values"]) for s in at_start}
     sums: dict[float, dict[GroupKey, float]] = defaultdict(dict)
-    for series in sorted(at_end, key=lambda s: _labels_order(s["metric"])):
+    for identity, series in sorted(((tuple(_labels_order(s["metric"])), s) for s in at_end), key=_first):
         labels = series["metric"]
-        key = tuple(labels.get(name, "") for name in names)
-        earlier = before.get(tuple(_labels_order(labels)), {})
+        key = tuple([labels.get(name, "") for name in names])
+        earlier = before.get(identity, {})
         for at, value in series["values"]:
             grown = float(value) - float(earlier[at]) if at in earlier else float(value)
             groups = sums[float(at)]
             groups[key] = groups[key] + grown if key in groups else grown
     ordered = {at: sorted(groups, key=lambda k: _group_order(names, k)) for at, groups in sums.items()}
     return {at: {key: sums[at][key] for key in keys} for at, keys in ordered.items()}
+
+
+_first = itemgetter(0)
 
 
 def _group_order(names: Sequence[str], key: GroupKey) -> list[tuple[str, str]]:
@@ -117,7 +121,7 @@ class Increases:
         self.raw_series = 0  # series counted life by life (their process restarted within a segment)
 
     def _key(self, labels: dict[str, str], counter: Counter) -> GroupKey:
-        key = tuple(labels.get(name, "") for name in self.by)
+        key = tuple([labels.get(name, "") for name in self.by])
         return (*key, labels.get(counter.split, "")) if counter.split else key
 
     def compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
