@@ -129,3 +129,37 @@ def test_previous_period_is_september(prometheus: PrometheusServer, fl: fleet.Fl
     doc = report(prometheus, "--month", "2026-10", "--by", "provider")
     september = fleet.total(fl.truth("gen_ai_client_cost_usd_total", START, OCTOBER[0]))[()]
     assert doc["total"]["previous_cost_usd"] == pytest.approx(september, rel=REL)
+
+
+@pytest.mark.parametrize("name,by", [
+    ("gen_ai_client_cost_usd_total", ["gen_ai_provider_name", "gen_ai_request_model"]),
+    ("gen_ai_client_tokens_total", ["team", "gen_ai_token_type"]),
+])  # fmt: skip
+def test_group_sums_are_prometheus_own_sums_to_the_last_bit(
+    prometheus: PrometheusServer, name: str, by: Sequence[str]
+) -> None:
+    """The report sums each series' growth itself (Prometheus then reads each sample once): every
+    group's sum, and the order of the groups (the order the totals are added in), must be exactly
+    those of the `sum by` query that Prometheus answers, or a figure would move in its last digits."""
+    from genai_cost.report.client import PromClient
+    from genai_cost.report.exact import group_sums, last_queries
+
+    client = PromClient(prometheus.url)
+    day, lookback = 86400, 3600
+    first, last = OCTOBER[0] + day, OCTOBER[1]
+    at_end, at_start = (client.range(q, first, last, day) for q in last_queries(name, day, lookback))
+    ours = group_sums(at_end, at_start, by)
+    whole, back = f"{day + lookback}s", f"{lookback}s"
+    theirs = client.range(
+        f"sum by ({', '.join(by)}) (last_over_time({name}[{whole}]) - "
+        f"(last_over_time({name}[{back}] offset {day}s) or last_over_time({name}[{whole}]) * 0))",
+        first, last, day,
+    )  # fmt: skip
+    expected: dict[float, dict[tuple[str, ...], float]] = {}
+    for series in theirs:  # Prometheus returns the groups in its order
+        for at, value in series["values"]:
+            expected.setdefault(float(at), {})[tuple(series["metric"].get(n, "") for n in by)] = float(value)
+    assert len(expected) == 31 and sum(len(groups) for groups in expected.values()) > 31
+    assert ours.keys() == expected.keys()
+    for at, groups in expected.items():
+        assert list(ours[at].items()) == list(groups.items()), at

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genai_cost.report import candidates
-from genai_cost.report.exact import drops, merge, walk
+from genai_cost.report.lives import drops, merge, walk
 
 
 def test_walk_counts_growth_and_the_new_value_after_a_drop() -> None:
@@ -41,7 +41,7 @@ def test_candidate_families_match_versions_not_other_models() -> None:
 
 
 def test_lives_agree_with_the_walk_when_restarts_are_known() -> None:
-    from genai_cost.report.exact import lives
+    from genai_cost.report.lives import lives
 
     samples = [(90, "10"), (100, "12"), (110, "20"), (130, "3"), (140, "8"), (170, "2"), (180, "9")]
     restarts = [(110.0, 130.0), (140.0, 170.0)]

@@ -10,8 +10,9 @@ from typing import Any
 from genai_cost.report import budgets as budget_status
 from genai_cost.report import figures as fig
 from genai_cost.report.client import PromClient
-from genai_cost.report.exact import LOOKBACK, Counter, GroupKey, Increases, quote, series_total
+from genai_cost.report.exact import LOOKBACK, Counter, GroupKey, Increases, series_total
 from genai_cost.report.periods import Period
+from genai_cost.report.promql import quote
 
 # The labels every genai-cost counter has, whatever the deployment adds (job, instance, attribution).
 HIST = fig.CALLS.name

@@ -13,14 +13,16 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 ENV_URL = "GENAI_COST_PROMETHEUS_URL"
 ENV_TOKEN = "GENAI_COST_PROMETHEUS_TOKEN"
 ENV_HEADERS = "GENAI_COST_PROMETHEUS_HEADERS"
 DEFAULT_URL = "http://localhost:9090"
+WORKERS = 4  # queries at once: Prometheus runs them in parallel while this process parses answers
 
 Series = dict[str, Any]  # one result of the query API: {"metric": {...}, "value" | "values": ...}
 
@@ -90,9 +92,16 @@ class PromClient:
         """Raise PrometheusError unless the query API answers."""
         self._call("query", [("query", "1")])
 
-    def many(self, calls: Sequence[tuple[Any, ...]], workers: int = 4) -> list[Any]:
+    def many(self, calls: Sequence[tuple[Any, ...]], workers: int = WORKERS) -> list[Any]:
         """Run (method, *args) calls concurrently; results in order. Prometheus answers them in parallel."""
         if len(calls) <= 1:
             return [method(*args) for method, *args in calls]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda call: call[0](*call[1:]), calls))
+        with self.pool(workers) as start:
+            return [future.result() for future in start(calls)]
+
+    @contextmanager
+    def pool(self, workers: int = WORKERS) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], list[Future[Any]]]]:
+        """`start(calls)`: (method, *args) calls begun on a pool now, their futures in order, so that the
+        caller can work (or query) meanwhile. The pool waits for every call when the block ends."""
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            yield lambda calls: [executor.submit(call[0], *call[1:]) for call in calls]

@@ -1,56 +1,46 @@
 """The exact growth of a counter over each segment of a period, summed per group of labels.
 
 PromQL's increase() extrapolates to the window's edges, so it is not the spend. Here a series'
-growth over a segment (a, b] is its last sample at or before b minus its last sample at or before a,
-computed inside Prometheus and summed per group in one range query per run of equal segments:
+growth over a segment (a, b] is its last sample at or before b minus its last sample at or before a.
+Two range queries per counter and run of equal segments give both, series by series:
+
+    last_over_time(c[w+L])              the last sample at or before each segment's end
+    last_over_time(c[L] offset w)       the last one at or before its start, within the lookback L
+
+and the growths are summed per group here, in the order Prometheus sums them, so each sum is the one
 
     sum by (G) (last_over_time(c[w+L]) - (last_over_time(c[L] offset w) or last_over_time(c[w+L]) * 0))
 
+gives to the last bit, at half the work inside Prometheus (that query reads each sample twice).
 A series with no sample in the lookback L before a segment started inside it, from zero (its first
 sample is all its growth, as the recording rules count it).
 
 A process that restarted inside a segment (one query finds the job and instance of every process
-whose input-tokens or call-count series dropped: every call adds to them) is fetched sample by
-sample, one query per such day for all counters, and its series are walked in Python; their walked
-growth replaces what the fast query counted for them: growth between samples, and after a restart
-the new value. A restart is placed between the two samples where a tokens series
-of the process dropped, so a series of the same process that happens not to drop (it had fewer calls
-before the restart than in its first scrape after) is still counted from zero after it. Only the
-restarted processes' samples of those days are fetched. Nothing depends on the query step.
+whose input-tokens or call-count series dropped: every call adds to them) has its series counted
+life by life by `restarts.Restarts`; what they grew replaces what the fast query counted for them.
+Nothing depends on the query step.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
-from genai_cost.report.client import PromClient
+from genai_cost.report import gcpause
+from genai_cost.report.client import PromClient, Series
+from genai_cost.report.promql import selector
+from genai_cost.report.restarts import DETECTORS, PROCESS, Process, Restarts, process_of
 
 GroupKey = tuple[str, ...]
 LOOKBACK = 3600  # seconds: as the recording rules, a series unseen for an hour starts again from zero
-WITNESS = "gen_ai_client_tokens_total"  # every call adds input tokens: its drops date a process restart
-# Series whose drops say a process restarted: its input tokens (every call with usage adds to them) and
-# its calls (every call, failed ones too). Reading these is far cheaper than every counter.
-DETECTORS = (f'{WITNESS}{{gen_ai_token_type="input"}}', "gen_ai_client_operation_duration_seconds_count")
-PROCESS = ("job", "instance")
-Marker = tuple[float, float]  # a restart happened after the first time and before the second
 
 
 @dataclass(frozen=True)
 class Counter:
     name: str  # the series name, e.g. gen_ai_client_cost_usd_total
     split: str | None = None  # a label always kept apart (gen_ai_token_type), appended to the group key
-
-
-def selector(name: str, matchers: Sequence[str] = ()) -> str:
-    return name + ("{" + ",".join(matchers) + "}" if matchers else "")
-
-
-def quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _runs(segments: Sequence[tuple[int, int]]) -> list[list[int]]:
@@ -66,13 +56,14 @@ def _runs(segments: Sequence[tuple[int, int]]) -> list[list[int]]:
     return runs
 
 
-def _fast_query(sel: str, by: Sequence[str], window: int, lookback: int) -> str:
-    whole, back = f"{window + lookback}s", f"{lookback}s"
-    return (
-        f"sum by ({', '.join(by)}) ("
-        f"last_over_time({sel}[{whole}]) - (last_over_time({sel}[{back}] offset {window}s)"
-        f" or last_over_time({sel}[{whole}]) * 0))"
-    )
+def last_queries(sel: str, window: int, lookback: int) -> tuple[str, str]:
+    """Each series' last sample at or before a segment's end (in it or its lookback), and before its start."""
+    return f"last_over_time({sel}[{window + lookback}s])", f"last_over_time({sel}[{lookback}s] offset {window}s)"
+
+
+def _labels_order(labels: dict[str, str]) -> list[tuple[str, str]]:
+    """Prometheus's order of label sets (sorted names, then values), in which it sums and returns them."""
+    return sorted(labels.items())
 
 
 def _restarts_query(sels: Sequence[str], window: int, lookback: int) -> str:
@@ -82,8 +73,33 @@ def _restarts_query(sels: Sequence[str], window: int, lookback: int) -> str:
     return f"count by ({', '.join(PROCESS)}) ({drops})"
 
 
-def _process(labels: dict[str, str]) -> tuple[str, ...]:
-    return tuple(labels.get(name, "") for name in PROCESS)
+def group_sums(
+    at_end: list[Series], at_start: list[Series], names: Sequence[str]
+) -> dict[float, dict[GroupKey, float]]:
+    """Per step of the two range queries of `last_queries`: each series' growth (its last sample, less
+    its last one before the segment if it had one) summed per group of these label values, series and
+    groups in Prometheus's order: the sums, to the last bit, and the order of the `sum by` query of
+    the module docstring."""
+    before = {tuple(_labels_order(s["metric"])): dict(s["values"]) for s in at_start}
+    sums: dict[float, dict[GroupKey, float]] = defaultdict(dict)
+    for identity, series in sorted(((tuple(_labels_order(s["metric"])), s) for s in at_end), key=_first):
+        labels = series["metric"]
+        key = tuple([labels.get(name, "") for name in names])
+        earlier = before.get(identity, {})
+        for at, value in series["values"]:
+            grown = float(value) - float(earlier[at]) if at in earlier else float(value)
+            groups = sums[float(at)]
+            groups[key] = groups[key] + grown if key in groups else grown
+    ordered = {at: sorted(groups, key=lambda k: _group_order(names, k)) for at, groups in sums.items()}
+    return {at: {key: sums[at][key] for key in keys} for at, keys in ordered.items()}
+
+
+_first = itemgetter(0)
+
+
+def _group_order(names: Sequence[str], key: GroupKey) -> list[tuple[str, str]]:
+    """A group's place in Prometheus's answer: its label set (empty values are absent) in label order."""
+    return _labels_order({name: value for name, value in zip(names, key, strict=True) if value})
 
 
 class Increases:
@@ -102,153 +118,76 @@ class Increases:
         self.by = list(by)
         self.matchers = list(matchers)
         self.lookback = lookback
-        self.raw_series = 0  # series walked sample by sample (their process restarted within a segment)
+        self.raw_series = 0  # series counted life by life (their process restarted within a segment)
 
     def _key(self, labels: dict[str, str], counter: Counter) -> GroupKey:
-        key = tuple(labels.get(name, "") for name in self.by)
+        key = tuple([labels.get(name, "") for name in self.by])
         return (*key, labels.get(counter.split, "")) if counter.split else key
 
     def compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         """Per counter, per segment: group key -> growth of the counter in that segment."""
+        with gcpause.paused():
+            return self._compute(counters)
+
+    def _compute(self, counters: Sequence[Counter]) -> dict[Counter, list[dict[GroupKey, float]]]:
         out = {c: [defaultdict(float) for _ in self.segments] for c in counters}
-        calls, runs = [], _runs(self.segments)
+        runs = _runs(self.segments)
+        calls = []
         for run in runs:
             window = self.segments[run[0]][1] - self.segments[run[0]][0]
             first_end, last_end = self.segments[run[0]][1], self.segments[run[-1]][1]
             for counter in counters:
-                by = [*self.by, counter.split] if counter.split else self.by
-                query = _fast_query(selector(counter.name, self.matchers), by, window, self.lookback)
-                calls.append((self.client.range, query, first_end, last_end, window))
-            query = _restarts_query(DETECTORS, window, self.lookback)
-            calls.append((self.client.range, query, first_end, last_end, window))
-        results = iter(self.client.many(calls))
-        processes: dict[int, set[tuple[str, ...]]] = defaultdict(set)
-        for run in runs:
-            index_of = {self.segments[i][1]: i for i in run}
-            for counter in counters:
-                for series in next(results):
-                    for at, value in series["values"]:
-                        out[counter][index_of[round(float(at))]][self._key(series["metric"], counter)] += float(value)
-            for series in next(results):
-                for at, _ in series["values"]:
-                    processes[index_of[round(float(at))]].add(_process(series["metric"]))
-        self._walk_restarted(counters, processes, out)
+                for query in last_queries(selector(counter.name, self.matchers), window, self.lookback):
+                    calls.append((self.client.range, query, first_end, last_end, window))
+        restarts = Restarts(self.client, self.segments, self.matchers, self.lookback)
+        names = [c.name for c in counters]
+        # Prometheus reads the month while this thread finds the restarted processes, then parses their samples.
+        with self.client.pool() as start:
+            fast = start(calls)
+            processes = self._restarted(runs)
+            raw = start(restarts.calls(names, processes))
+            results = iter([future.result() for future in fast])
+            for run in runs:
+                index_of = {self.segments[i][1]: i for i in run}
+                for counter in counters:
+                    self._sum(counter, next(results), next(results), index_of, out[counter])
+            fetched = [future.result() for future in raw]
+        by_name = {c.name: c for c in counters}
+        for index, labels, grown in restarts.corrections(names, processes, fetched):
+            counter = by_name[labels["__name__"]]
+            out[counter][index][self._key(labels, counter)] += grown
+        self.raw_series += restarts.series
         return {c: [dict(segment) for segment in out[c]] for c in counters}
 
-    def _raw_call(
-        self, names: Sequence[str], index: int, processes: set[tuple[str, ...]], extra: Sequence[str] = ()
-    ) -> tuple[object, ...]:
-        """One query for the raw samples of these counters and processes over a segment and its lookback."""
-        start, end = self.segments[index]
-        matchers = [f"__name__=~{quote('|'.join(names))}", *self.matchers, *extra]
-        for position, label in enumerate(PROCESS):
-            values = sorted({p[position] for p in processes})
-            matchers.append(f"{label}=~{quote('|'.join(_regex_escape(v) for v in values))}")
-        return (self.client.instant, "{" + ",".join(matchers) + f"}}[{end - start + self.lookback}s]", end)
-
-    def _walk_restarted(
+    def _sum(
         self,
-        counters: Sequence[Counter],
-        processes: dict[int, set[tuple[str, ...]]],
-        out: dict[Counter, list[defaultdict[GroupKey, float]]],
+        counter: Counter,
+        at_end: list[Series],
+        at_start: list[Series],
+        index_of: dict[int, int],
+        out: list[defaultdict[GroupKey, float]],
     ) -> None:
-        """Replace the restarted processes' share of the fast sums by their walked growth."""
-        indexes = sorted(processes)
-        names = [c.name for c in counters]
-        calls = [self._raw_call(names, i, processes[i]) for i in indexes]
-        if WITNESS not in names:  # its input series only: the witness of restarts
-            calls += [self._raw_call([WITNESS], i, processes[i], ['gen_ai_token_type="input"']) for i in indexes]
-        results = self.client.many(calls)
-        fetched = results[: len(indexes)]
-        for position, witness in enumerate(results[len(indexes) :]):
-            fetched[position] = fetched[position] + witness
-        by_name = {c.name: c for c in counters}
-        for index, found in zip(indexes, fetched, strict=True):
-            start = self.segments[index][0]
-            mine = [s for s in found if _process(s["metric"]) in processes[index]]
-            found_drops: dict[tuple[str, ...], list[Marker]] = defaultdict(list)
-            for series in mine:
-                labels = series["metric"]
-                if labels["__name__"] == WITNESS and labels.get("gen_ai_token_type") == "input":
-                    found_drops[_process(labels)].extend(drops(series["values"]))
-            markers = {process: merge(found) for process, found in found_drops.items()}
-            for series in mine:
-                counter = by_name.get(series["metric"]["__name__"])
-                if counter is None:
-                    continue
-                self.raw_series += 1
-                labels, values = series["metric"], series["values"]
-                restarts = markers.get(_process(labels))
-                grown, counted = lives(values, start, restarts) if restarts else walk(values, start)
-                out[counter][index][self._key(labels, counter)] += grown - counted
+        """Add one counter's group sums of a run of segments into those segments."""
+        names = [*self.by, counter.split] if counter.split else self.by
+        for at, groups in group_sums(at_end, at_start, names).items():
+            segment = out[index_of[round(at)]]
+            for key, value in groups.items():
+                segment[key] += value
 
-
-def _regex_escape(value: str) -> str:
-    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in value)
-
-
-def drops(values: Sequence[Sequence[object]]) -> list[Marker]:
-    """(time before, time after) of each drop between consecutive samples."""
-    found = []
-    for (t1, v1), (t2, v2) in zip(values, values[1:], strict=False):
-        if float(v2) < float(v1):  # type: ignore[arg-type]
-            found.append((float(t1), float(t2)))  # type: ignore[arg-type]
-    return found
-
-
-def merge(markers: list[Marker]) -> list[Marker]:
-    """One marker per restart: overlapping intervals narrowed to their intersection."""
-    merged: list[Marker] = []
-    for a, b in sorted(markers):
-        if merged and a < merged[-1][1]:
-            merged[-1] = (max(a, merged[-1][0]), min(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def walk(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Marker] = ()) -> tuple[float, float]:
-    """Growth of one counter after `start` from its raw samples: deltas, and after a drop or a restart
-    of its process (a marker between two of its samples) the new value. Also what the fast query
-    counted for it: its last sample minus its last one at or before `start`."""
-    previous_at, previous = -math.inf, None
-    base = 0.0  # the last sample at or before start
-    grown = 0.0
-    following = 0  # index of the first restart that starts at or after the previous sample
-    for at_text, text in values:
-        at, value = float(at_text), float(text)  # type: ignore[arg-type]
-        while following < len(restarts) and restarts[following][0] < previous_at:
-            following += 1
-        if following < len(restarts) and restarts[following][1] <= at and previous is not None:
-            previous = None  # the process restarted between the two samples
-        if at <= start:
-            base = value
-        elif previous is None or value < previous:
-            grown += value
-        else:
-            grown += value - previous
-        previous_at, previous = at, value
-    last = float(values[-1][1]) if values else 0.0  # type: ignore[arg-type]
-    return grown, (last - base if values else 0.0)
-
-
-def lives(values: Sequence[Sequence[object]], start: float, restarts: Sequence[Marker]) -> tuple[float, float]:
-    """What `walk` returns, for a series whose process's restarts are known: each process's life adds
-    its last value after `start` (less its last value at or before `start`), found by bisection
-    instead of a pass over every sample."""
-    if not values:
-        return 0.0, 0.0
-    times = [float(v[0]) for v in values]  # type: ignore[arg-type]
-    at_start = bisect.bisect_right(times, start)  # samples [0, at_start) are at or before start
-    base = float(values[at_start - 1][1]) if at_start else 0.0  # type: ignore[arg-type]
-    grown, first = 0.0, 0
-    for end in [*(bisect.bisect_right(times, a) for a, _ in restarts), len(times)]:
-        end = max(end, first)
-        if end > first and times[end - 1] > start:  # this life has samples after start
-            before = float(values[at_start - 1][1]) if first < at_start else 0.0  # type: ignore[arg-type]
-            grown += float(values[end - 1][1]) - before  # type: ignore[arg-type]
-        first = end
-    return grown, float(values[-1][1]) - base  # type: ignore[arg-type]
+    def _restarted(self, runs: list[list[int]]) -> dict[int, set[Process]]:
+        """Per segment index, the processes that restarted inside it (or in its lookback)."""
+        calls = []
+        for run in runs:
+            window = self.segments[run[0]][1] - self.segments[run[0]][0]
+            query = _restarts_query(DETECTORS, window, self.lookback)
+            calls.append((self.client.range, query, self.segments[run[0]][1], self.segments[run[-1]][1], window))
+        processes: dict[int, set[Process]] = defaultdict(set)
+        for run, found in zip(runs, self.client.many(calls), strict=True):
+            index_of = {self.segments[i][1]: i for i in run}
+            for series in found:
+                for at, _ in series["values"]:
+                    processes[index_of[round(float(at))]].add(process_of(series["metric"]))
+        return processes
 
 
 def series_total(per_segment: list[dict[GroupKey, float]]) -> dict[GroupKey, float]:
