@@ -10,19 +10,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation, get_meter
 from opentelemetry.trace import SpanKind, TracerProvider
 
 from genai_cost import attribution, config, names, spans
-from genai_cost.budgets import Guard, guard_from_config
 from genai_cost.call import Call
 from genai_cost.endpoints import Endpoint
 from genai_cost.instruments import Instruments
 from genai_cost.pricing import PriceBook
 from genai_cost.totals import Observer, Totals
 from genai_cost.version import __version__
+
+if TYPE_CHECKING:
+    from genai_cost.budgets.guard import Guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,10 @@ class Telemetry:
         with self._configure_lock:  # once: the guard owns a thread and instruments
             if self._settings is None:
                 cfg = config.get()
-                self.guard = guard_from_config(cfg, self.meter, self.tracer)
+                if cfg.budgets_file:
+                    from genai_cost.budgets.guard import guard_from_config
+
+                    self.guard = guard_from_config(cfg, self.meter, self.tracer)
                 self._settings = Settings.from_config(cfg)
             return self._settings
 

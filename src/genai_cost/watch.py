@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from genai_cost import names
-from genai_cost.budgets import BudgetExceeded, Guard
+from genai_cost.budgets import BudgetExceeded
 from genai_cost.callbacks import Listener, registry
 from genai_cost.records import CallRecord
 from genai_cost.tracking import ACTIVE, TrackedUsage
 
 if TYPE_CHECKING:
+    from genai_cost.budgets.guard import Guard
     from genai_cost.call import Call
 
 logger = logging.getLogger("genai_cost")

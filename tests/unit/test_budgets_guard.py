@@ -212,3 +212,24 @@ def test_a_forked_child_reads_the_fleet_again_and_is_not_locked_out() -> None:
     guard.reader.stop()
     server.shutdown()
     provider.shutdown()
+
+
+GUARD_LOADED = """
+import sys
+from genai_cost.handler import Telemetry
+telemetry = Telemetry()
+telemetry.settings  # what a process's first call reads
+print(telemetry.guard is not None, "genai_cost.budgets.guard" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("budgets_file", "expected"), [(False, "False False"), (True, "True True")])
+def test_the_guard_loads_only_with_a_budgets_file(tmp_path: Path, budgets_file: bool, expected: str) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GENAI_COST_")}
+    if budgets_file:
+        (tmp_path / "budgets.yaml").write_text(BUDGETS, encoding="utf-8")
+        env["GENAI_COST_BUDGETS_FILE"] = str(tmp_path / "budgets.yaml")
+    env["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    done = subprocess.run([sys.executable, "-c", GUARD_LOADED], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == expected

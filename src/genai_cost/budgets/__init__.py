@@ -7,7 +7,23 @@
 - guard.py: the check at a call's start and the record at its end; errors.py: BudgetExceeded.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from genai_cost.budgets.errors import BudgetExceeded
-from genai_cost.budgets.guard import Guard, guard_from_config
+
+if TYPE_CHECKING:
+    from genai_cost.budgets.guard import Guard, guard_from_config
 
 __all__ = ["BudgetExceeded", "Guard", "guard_from_config"]
+
+
+def __getattr__(name: str) -> Any:
+    # The guard and its file, fleet and spend modules load only for a process that has a budgets
+    # file: every other process's first call does not pay for their import.
+    if name in ("Guard", "guard_from_config"):
+        from genai_cost.budgets import guard
+
+        return getattr(guard, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
