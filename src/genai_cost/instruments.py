@@ -15,14 +15,13 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from genai_cost import names
 from genai_cost.endpoints import Endpoint
-from genai_cost.spans import call_attributes
+from genai_cost.spans import PerEndpoint, call_attributes
 from genai_cost.totals import Observer
 
 Callback = Callable[[CallbackOptions], Iterable[Observation]]
 
 _INPUT = (names.TOKEN_TYPE, names.TOKEN_INPUT)
 _OUTPUT = (names.TOKEN_TYPE, names.TOKEN_OUTPUT)
-_MAX_CACHED_ATTRIBUTES = 4096
 
 
 class Instruments:
@@ -30,8 +29,8 @@ class Instruments:
 
     def __init__(self, meter: Meter, observer: Observer, prices_file: Callback, overflow: Callback) -> None:
         # (operation, id(endpoint), request model, response model, error type) ->
-        # (endpoint, duration attributes, input-token attributes, output-token attributes)
-        self._attributes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # (duration attributes, input-token attributes, output-token attributes)
+        self._attributes = PerEndpoint()
         self.duration = meter.create_histogram(
             names.METRIC_OPERATION_DURATION,
             unit=names.UNIT_SECONDS,
@@ -71,22 +70,20 @@ class Instruments:
     ) -> None:  # fmt: skip
         """A finished call's duration, and its (input, output) tokens when it reported usage."""
         key = (operation, id(endpoint), request_model, response_model, error_type)
-        found = self._attributes.get(key)
-        if found is None or found[0] is not endpoint:  # the id of a collected endpoint may be reused
-            found = self._cache(key, endpoint)
-        self.duration.record(seconds, found[1])
+        found = self._attributes.get(key, endpoint)
+        if found is None:
+            found = self._attributes.put(key, endpoint, _point_attributes(key, endpoint))
+        self.duration.record(seconds, found[0])
         if tokens is not None:
-            self.token_usage.record(tokens[0], found[2])
-            self.token_usage.record(tokens[1], found[3])
+            self.token_usage.record(tokens[0], found[1])
+            self.token_usage.record(tokens[1], found[2])
 
-    def _cache(self, key: tuple[Any, ...], endpoint: Endpoint) -> tuple[Endpoint, dict[str, Any], ...]:
-        operation, _, request_model, response_model, error_type = key
-        attributes = call_attributes(operation, endpoint, request_model)
-        if response_model:
-            attributes[names.RESPONSE_MODEL] = response_model
-        duration = {**attributes, names.ERROR_TYPE: error_type} if error_type else attributes
-        found = (endpoint, duration, {**attributes, _INPUT[0]: _INPUT[1]}, {**attributes, _OUTPUT[0]: _OUTPUT[1]})
-        if len(self._attributes) > _MAX_CACHED_ATTRIBUTES:
-            self._attributes.clear()
-        self._attributes[key] = found
-        return found
+
+def _point_attributes(key: tuple[Any, ...], endpoint: Endpoint) -> tuple[dict[str, Any], ...]:
+    """The attributes of a call's duration point and of its input and output token points."""
+    operation, _, request_model, response_model, error_type = key
+    attributes = call_attributes(operation, endpoint, request_model)
+    if response_model:
+        attributes[names.RESPONSE_MODEL] = response_model
+    duration = {**attributes, names.ERROR_TYPE: error_type} if error_type else attributes
+    return duration, {**attributes, _INPUT[0]: _INPUT[1]}, {**attributes, _OUTPUT[0]: _OUTPUT[1]}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from genai_cost import names
 from genai_cost.endpoints import Endpoint
 from genai_cost.outcome import Outcome
 from genai_cost.pricing import Price, priced_tier
 from genai_cost.usage import Usage
+
+T = TypeVar("T")
 
 
 def span_name(operation: str, model: str) -> str:
@@ -28,20 +30,37 @@ def call_attributes(operation: str, endpoint: Endpoint, request_model: str | Non
     return attributes
 
 
-def request_attributes(
-    operation: str, endpoint: Endpoint, request_model: str | None, stream: bool, attribution: Mapping[str, str] | None
-) -> dict[str, Any]:
+def request_attributes(operation: str, endpoint: Endpoint, request_model: str | None, stream: bool) -> dict[str, Any]:
     attributes = call_attributes(operation, endpoint, request_model)
-    if attribution:
-        attributes.update(attribution)
     if stream:
         attributes[names.REQUEST_STREAM] = True
     return attributes
 
 
-# (operation, id(endpoint), request model, stream) -> (endpoint, span name, start attributes)
-_starts: dict[tuple[Any, ...], tuple[Endpoint, str, dict[str, Any]]] = {}
-_MAX_STARTS = 4096  # bounded, whatever model names a process sees
+class PerEndpoint:
+    """Values built once per key that holds an endpoint's id, bounded whatever model names a process
+    sees. An entry is used only for the very endpoint it was built for: the id of a collected
+    endpoint may be reused by a new one."""
+
+    __slots__ = ("_entries",)
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[Endpoint, Any]] = {}
+
+    def get(self, key: tuple[Any, ...], endpoint: Endpoint) -> Any:
+        """The value kept for `key` and this endpoint; None when there is none."""
+        found = self._entries.get(key)
+        return found[1] if found is not None and found[0] is endpoint else None
+
+    def put(self, key: tuple[Any, ...], endpoint: Endpoint, value: T) -> T:
+        if len(self._entries) > self.LIMIT:
+            self._entries.clear()
+        self._entries[key] = (endpoint, value)
+        return value
+
+
+_starts = PerEndpoint()  # (operation, id(endpoint), request model, stream) -> (span name, start attributes)
 
 
 def request_start(
@@ -54,15 +73,13 @@ def request_start(
     request's: they are reserved, see attribution.key_problem).
     """
     key = (operation, id(endpoint), request_model, stream)
-    found = _starts.get(key)
-    if found is None or found[0] is not endpoint:  # the id of a collected endpoint may be reused
-        if len(_starts) > _MAX_STARTS:
-            _starts.clear()
-        attributes = request_attributes(operation, endpoint, request_model, stream, None)
-        found = _starts[key] = (endpoint, span_name(operation, request_model or ""), attributes)
+    found = _starts.get(key, endpoint)
+    if found is None:
+        attributes = request_attributes(operation, endpoint, request_model, stream)
+        found = _starts.put(key, endpoint, (span_name(operation, request_model or ""), attributes))
     if attribution:
-        return found[1], {**found[2], **attribution}
-    return found[1], found[2]
+        return found[0], {**found[1], **attribution}
+    return found
 
 
 def response_attributes(outcome: Outcome, response_model: str) -> dict[str, Any]:
