@@ -13,7 +13,9 @@ which Grafana 11 does not know.
 Every query reads the series contract (docs/design.md) or the recording rules in prometheus/rules/, with
 the template variables datasource, service (the Prometheus `job`), provider and model; the
 overview's "top spenders" panel groups by the label named in the variable `label` (attribution
-labels such as team or tenant_id, or model, provider, operation, service).
+labels such as team or tenant_id, or model, provider, operation, service). The graphs read the
+panel series of grafana/panel_series.py, recorded at every level a panel can ask for; this script
+also writes their recording rules (prometheus/rules/genai-cost-panels.rules.yml).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import yaml
 from grafana_foundation_sdk.builders import bargauge, stat, timeseries
 from grafana_foundation_sdk.builders.common import ReduceDataOptions, VizLegendOptions
 from grafana_foundation_sdk.builders.dashboard import (
@@ -51,7 +54,27 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableSort,
 )
 
-OUT = Path(__file__).resolve().parent / "dashboards"
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from panel_series import (  # noqa: E402 - beside this script, which runs as a file
+    CALLS,
+    COST,
+    DURATION_BUCKETS,
+    HEADER,
+    JOB,
+    MODEL,
+    PROVIDER,
+    RESPONSE_MODEL_COST,
+    SAVINGS,
+    TOKEN_USAGE_BUCKETS,
+    TOKENS,
+    UNPRICED,
+    rules_file,
+)
+
+OUT = HERE / "dashboards"
+PANEL_RULES = HERE.parent / "prometheus" / "rules" / "genai-cost-panels.rules.yml"
 OVERVIEW_UID = "genai-cost-overview"
 MODEL_UID = "genai-cost-model"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -60,7 +83,6 @@ FILTER = 'job=~"$service", gen_ai_provider_name=~"$provider", gen_ai_request_mod
 # Label names offered by the overview's "top spenders" panel. Add your attribution labels here.
 GROUP_BY_LABELS = ("team", "tenant_id", "gen_ai_request_model", "gen_ai_provider_name", "gen_ai_operation_name", "job")
 USD = "currencyUSD"
-WITH_MONTHLY_BUDGET = "on (budget_scope, budget_key) genai_cost:budget_usd:monthly"
 USD_PER_HOUR = "currencyUSD"
 
 
@@ -202,7 +224,6 @@ def base(uid: str, title: str, description: str) -> Dashboard:
 
 def overview() -> Dashboard:
     layout = Layout()
-    spend_by = "sum by ({by}) (genai_cost:model_cost_usd:increase5m{{{f}}}) * 12"
     dashboard = variables(
         base(OVERVIEW_UID, "genai-cost: LLM spend overview",
              "USD spend, tokens, cache, calls and budgets of LLM calls measured by genai-cost."),
@@ -233,10 +254,8 @@ def overview() -> Dashboard:
         layout.place(graph(
             "Monthly budgets: spent, forecast, budget", USD,
             "Every scope with a monthly budget in prometheus/budgets.yml (not filtered by the variables).",
-            query(f"genai_cost:scope_cost_usd:month_to_date and {WITH_MONTHLY_BUDGET}",
-                  "{{budget_scope}} {{budget_key}}: spent"),
-            query(f"genai_cost:scope_cost_usd:month_forecast and {WITH_MONTHLY_BUDGET}",
-                  "{{budget_scope}} {{budget_key}}: forecast"),
+            query("genai_cost:budgeted_scope_cost_usd:month_to_date", "{{budget_scope}} {{budget_key}}: spent"),
+            query("genai_cost:budgeted_scope_cost_usd:month_forecast", "{{budget_scope}} {{budget_key}}: forecast"),
             query("genai_cost:budget_usd:monthly", "{{budget_scope}} {{budget_key}}: budget"),
         ), 12, 8),
         layout.place(bars(
@@ -249,32 +268,32 @@ def overview() -> Dashboard:
         ).min(0).max(1), 12, 8),
         layout.row("Cost over time"),
         layout.place(graph("Cost by model (USD/h)", USD_PER_HOUR, "Spend rate over the last 5 minutes, per hour.",
-                           query(spend_by.format(by="gen_ai_request_model", f=FILTER), "{{gen_ai_request_model}}")),
+                           query(spend_by(MODEL), "{{gen_ai_request_model}}")),
                      8, 8),
         layout.place(graph("Cost by provider (USD/h)", USD_PER_HOUR, "Spend rate over the last 5 minutes, per hour.",
-                           query(spend_by.format(by="gen_ai_provider_name", f=FILTER), "{{gen_ai_provider_name}}")),
+                           query(spend_by(PROVIDER), "{{gen_ai_provider_name}}")),
                      8, 8),
         layout.place(graph("Cost by service (USD/h)", USD_PER_HOUR, "Spend rate over the last 5 minutes, per hour.",
-                           query(spend_by.format(by="job", f=FILTER), "{{job}}")), 8, 8),
+                           query(spend_by(JOB), "{{job}}")), 8, 8),
         layout.row("Tokens and cache"),
         layout.place(graph("Tokens in the last hour, by type", "short",
                            "input and output include cache_read / cache_write and reasoning respectively.",
-                           query(f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
+                           query(f"sum by (gen_ai_token_type) ({TOKENS.select()})",
                                  "{{gen_ai_token_type}}")), 8, 8),
         layout.place(graph(
             "Cache hit rate (cache_read / input tokens, last hour)", "percentunit",
             "Share of input tokens read from the provider's prompt cache.",
-            query(f"sum by (gen_ai_request_model) ({tokens('cache_read')})"
-                  f" / sum by (gen_ai_request_model) ({tokens('input')})",
+            query(f"sum by (gen_ai_request_model) ({tokens('cache_read', MODEL)})"
+                  f" / sum by (gen_ai_request_model) ({tokens('input', MODEL)})",
                   "{{gen_ai_request_model}}"),
         ).min(0).max(1), 8, 8),
         layout.place(graph("Cache savings in the last hour", USD, "USD saved by cache reads, per model.",
-                           query(f"sum by (gen_ai_request_model) (genai_cost:model_savings_usd:increase1h{{{FILTER}}})",
+                           query(f"sum by (gen_ai_request_model) ({SAVINGS.select((MODEL,))})",
                                  "{{gen_ai_request_model}}")), 8, 8),
         layout.row("Calls"),
         layout.place(graph(
             "Calls per minute", "short", "Every call, failed ones included.",
-            query(f"sum by (gen_ai_request_model) (genai_cost:model_calls:increase5m{{{FILTER}}}) / 5",
+            query(f"sum by (gen_ai_request_model) ({CALLS.select((MODEL,))}) / 5",
                   "{{gen_ai_request_model}}"),
         ), 8, 8),
         layout.place(graph(
@@ -283,14 +302,13 @@ def overview() -> Dashboard:
         ), 8, 8),
         layout.place(graph(
             "Error rate", "percentunit", "Share of calls that failed (error_type set), per model.",
-            query(error_rate("gen_ai_request_model"), "{{gen_ai_request_model}}"),
+            query(error_rate(MODEL), "{{gen_ai_request_model}}"),
         ).min(0).max(1), 8, 8),
         layout.row("Unpriced calls and attribution"),
         layout.place(graph(
             "Unpriced calls in the last hour", "short",
             "By model and reason (unknown_model, local_model, no_usage, ...).",
-            query("sum by (gen_ai_request_model, genai_cost_unpriced_reason) ("
-                  f"genai_cost:model_unpriced_calls:increase1h{{{FILTER}}})",
+            query(f"sum by (gen_ai_request_model, genai_cost_unpriced_reason) ({UNPRICED.select((MODEL,))})",
                   "{{gen_ai_request_model}}: {{genai_cost_unpriced_reason}}"),
         ), 12, 8),
         layout.place(bars(
@@ -303,20 +321,27 @@ def overview() -> Dashboard:
     return with_panels(dashboard, panels)
 
 
-def tokens(token_type: str) -> str:
-    """Tokens of one type in the last hour (recording rule), filtered by the variables."""
-    return f'genai_cost:model_tokens:increase1h{{{FILTER}, gen_ai_token_type="{token_type}"}}'
+def spend_by(label: str) -> str:
+    """Spend per hour of each value of ``label``, over the last 5 minutes."""
+    return f"sum by ({label}) ({COST.select((label,))}) * 12"
+
+
+def tokens(token_type: str, *by: str) -> str:
+    """Tokens of one type in the last hour, at the level for a panel grouping by ``by``."""
+    return TOKENS.select(by, f'gen_ai_token_type="{token_type}"')
 
 
 def latency(q: float) -> str:
     """The q-quantile of the call duration over the last 5 minutes, from the recorded buckets."""
-    return (f"histogram_quantile({q}, sum by (le) (genai_cost:model_operation_duration_seconds_bucket:increase5m"
-            f"{{{FILTER}}}))")
+    return f"histogram_quantile({q}, sum by (le) ({DURATION_BUCKETS.select()}))"
+
+
+FAILED = 'error_type!=""'
 
 
 def error_rate(by: str) -> str:
-    calls = f"sum by ({by}) (genai_cost:model_calls:increase5m{{{FILTER}}})"
-    errors = f'sum by ({by}) (genai_cost:model_calls:increase5m{{{FILTER}, error_type!=""}})'
+    calls = f"sum by ({by}) ({CALLS.select((by,))})"
+    errors = f"sum by ({by}) ({CALLS.select((by,), FAILED)})"
     # Models without errors show 0 rather than no data.
     return f"({errors} or 0 * {calls}) / {calls}"
 
@@ -340,20 +365,19 @@ def model_drilldown() -> Dashboard:
         layout.place(number("Cache savings, last 24 h", f"sum(genai_cost:savings_usd:increase1d{{{FILTER}}})", USD,
                             "USD saved by cache reads."), 6, 4),
         layout.place(graph("Cost by service (USD/h)", USD_PER_HOUR, "Which services spend on this model.",
-                           query(f"sum by (job) (genai_cost:model_cost_usd:increase5m{{{FILTER}}}) * 12", "{{job}}")),
+                           query(spend_by(JOB), "{{job}}")),
                      12, 8),
         layout.place(graph(
             "Cost by response model (USD/h)", USD_PER_HOUR, "The model versions that actually answered.",
-            query(f"sum by (gen_ai_response_model) (genai_cost:response_model_cost_usd:increase5m{{{FILTER}}}) * 12",
+            query(f"sum by (gen_ai_response_model) ({RESPONSE_MODEL_COST.select()}) * 12",
                   "{{gen_ai_response_model}}"),
         ), 12, 8),
         layout.place(graph("Tokens in the last hour, by type", "short", "Tokens of this model by type.",
-                           query(f"sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h{{{FILTER}}})",
+                           query(f"sum by (gen_ai_token_type) ({TOKENS.select()})",
                                  "{{gen_ai_token_type}}")), 12, 8),
         layout.place(graph(
             "Tokens per call (p50 / p95)", "short", "gen_ai.client.token.usage, by token type.",
-            *(query(f"histogram_quantile({q}, sum by (le, gen_ai_token_type) ("
-                    f"genai_cost:model_token_usage_bucket:increase5m{{{FILTER}}}))",
+            *(query(f"histogram_quantile({q}, sum by (le, gen_ai_token_type) ({TOKEN_USAGE_BUCKETS.select()}))",
                     f"p{int(q * 100)} {{{{gen_ai_token_type}}}}")
               for q in (0.5, 0.95)),
         ), 12, 8),
@@ -362,7 +386,7 @@ def model_drilldown() -> Dashboard:
             *(query(latency(q), f"p{int(q * 100)}") for q in (0.5, 0.95, 0.99)),
         ), 12, 8),
         layout.place(graph("Error rate", "percentunit", "Share of calls that failed, per service.",
-                           query(error_rate("job"), "{{job}}")).min(0).max(1), 12, 8),
+                           query(error_rate(JOB), "{{job}}")).min(0).max(1), 12, 8),
     ]
     return with_panels(dashboard, panels)
 
@@ -385,17 +409,26 @@ def render(dashboard: Dashboard) -> str:
     return JSONEncoder(sort_keys=True, indent=2).encode(dashboard.build()) + "\n"
 
 
+def render_rules() -> str:
+    return HEADER + yaml.safe_dump(rules_file(), sort_keys=False, width=200)
+
+
+def outputs() -> Iterator[tuple[Path, str]]:
+    """Every generated file and its text."""
+    for name, dashboard in dashboards():
+        yield OUT / name, render(dashboard)
+    yield PANEL_RULES, render_rules()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a committed dashboard is out of date")
     args = parser.parse_args(argv)
     stale = []
-    for name, dashboard in dashboards():
-        path = OUT / name
-        text = render(dashboard)
+    for path, text in outputs():
         if args.check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
+                stale.append(path.name)
         else:
             path.write_text(text, encoding="utf-8")
     if stale:

@@ -37,8 +37,9 @@ USER_BUDGETS_EXAMPLE = PROMETHEUS.parent / "examples" / "budgets" / "user-budget
 @pytest.mark.parametrize(
     ("path", "rules"),
     [
-        (RULE_FILES[0], 40),
+        (RULE_FILES[0], 34),
         (RULE_FILES[1], 17),
+        (RULE_FILES[2], 34),
         (BUDGETS, 11),
         (PROMETHEUS / "tests" / "budgets.yml", 13),
     ],

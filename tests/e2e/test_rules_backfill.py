@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,13 +140,18 @@ TRUTH_CHECKS = [
      ("gen_ai_request_model",)),
     ("sum by (budget_key) (genai_cost:scope_cost_usd:month_to_date{budget_scope=\"team\"})",
      "gen_ai_client_cost_usd_total", "month", ("team",)),
-    ("sum by (job) (genai_cost:model_cost_usd:increase5m)", "gen_ai_client_cost_usd_total", 300, ("job",)),
-    ("sum by (gen_ai_token_type) (genai_cost:model_tokens:increase1h)", "gen_ai_client_tokens_total", 3600,
-     ("gen_ai_token_type",)),
-    ("sum by (gen_ai_request_model) (genai_cost:model_savings_usd:increase1h)",
+    ('sum by (job) (genai_cost:panel_cost_usd:increase5m{genai_cost_level="service"})',
+     "gen_ai_client_cost_usd_total", 300, ("job",)),
+    ('sum by (gen_ai_request_model) (genai_cost:panel_cost_usd:increase5m{genai_cost_level="service_provider_model"})',
+     "gen_ai_client_cost_usd_total", 300, ("gen_ai_request_model",)),
+    ('sum(genai_cost:panel_cost_usd:increase5m{genai_cost_level="fleet"})', "gen_ai_client_cost_usd_total", 300, ()),
+    ('sum by (gen_ai_token_type) (genai_cost:panel_tokens:increase1h{genai_cost_level="fleet"})',
+     "gen_ai_client_tokens_total", 3600, ("gen_ai_token_type",)),
+    ('sum by (gen_ai_request_model) (genai_cost:panel_savings_usd:increase1h{genai_cost_level="provider_model"})',
      "gen_ai_client_cost_savings_usd_total", 3600, ("gen_ai_request_model",)),
     ("sum by (job) (genai_cost:savings_usd:increase1d)", "gen_ai_client_cost_savings_usd_total", DAY, ("job",)),
-    ("sum by (gen_ai_request_model, genai_cost_unpriced_reason) (genai_cost:model_unpriced_calls:increase1h)",
+    ("sum by (gen_ai_request_model, genai_cost_unpriced_reason) ("
+     'genai_cost:panel_unpriced_calls:increase1h{genai_cost_level="provider_model"})',
      "gen_ai_client_unpriced_total", 3600, ("gen_ai_request_model", "genai_cost_unpriced_reason")),
 ]  # fmt: skip
 
@@ -197,33 +203,91 @@ def _by(prom: PrometheusServer, expr: str, at: float) -> dict:
     return _series(prom.query(expr, at=at))
 
 
-RAW_QUESTIONS = [
-    ('sum by (gen_ai_request_model) (genai_cost:model_calls:increase5m) / 5',
-     "sum by (gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_count[5m])) * 60"),
-    ('sum by (job) (genai_cost:model_calls:increase5m{error_type!=""})'
-     " / sum by (job) (genai_cost:model_calls:increase5m)",
-     'sum by (job) (rate(gen_ai_client_operation_duration_seconds_count{error_type!=""}[5m]))'
-     " / sum by (job) (rate(gen_ai_client_operation_duration_seconds_count[5m]))"),
-    ("histogram_quantile(0.95, sum by (le) (genai_cost:model_operation_duration_seconds_bucket:increase5m))",
-     "histogram_quantile(0.95, sum by (le) (rate(gen_ai_client_operation_duration_seconds_bucket[5m])))"),
-    ("histogram_quantile(0.5, sum by (le, gen_ai_request_model) ("
-     "genai_cost:model_operation_duration_seconds_bucket:increase5m))",
-     "histogram_quantile(0.5, sum by (le, gen_ai_request_model) ("
-     "rate(gen_ai_client_operation_duration_seconds_bucket[5m])))"),
-    ("histogram_quantile(0.95, sum by (le, gen_ai_token_type) (genai_cost:model_token_usage_bucket:increase5m))",
-     "histogram_quantile(0.95, sum by (le, gen_ai_token_type) (rate(gen_ai_client_token_usage_bucket[5m])))"),
-    ("sum by (gen_ai_response_model) (genai_cost:response_model_cost_usd:increase5m) * 12",
-     "sum by (gen_ai_response_model) (rate(gen_ai_client_cost_usd_total[5m])) * 3600"),
-]  # fmt: skip
+def _panel_series():  # grafana/panel_series.py: beside grafana/generate.py, which imports it as a sibling
+    sys.path.insert(0, str(REPO / "grafana"))
+    import panel_series
+
+    return panel_series
 
 
-@pytest.mark.parametrize(("rules", "raw"), RAW_QUESTIONS, ids=[q[0][:60] for q in RAW_QUESTIONS])
-def test_histogram_panels_equal_the_raw_question(backfilled: tuple[Backfilled, PrometheusServer], rules: str, raw: str
-                                                 ) -> None:  # fmt: skip
+PANELS = _panel_series()
+LEVELS = [(series, level) for series in PANELS.ALL for level in series.levels()]
+
+
+@pytest.mark.parametrize(("series", "level"), LEVELS, ids=[f"{s.name}-{PANELS.level_name(lv)}" for s, lv in LEVELS])
+def test_every_level_of_a_panel_series_equals_what_it_sums(
+    backfilled: tuple[Backfilled, PrometheusServer], series: Any, level: tuple[str, ...]
+) -> None:
+    """Each level holds the amounts of its source (the raw histograms and counters, or the tiles of the
+    base rules) summed by the labels it keeps, and only those labels."""
     _, prom = backfilled
+    by = ", ".join((*level, *series.keep))
+    selector = f'{series.name}{{{PANELS.LEVEL}="{PANELS.level_name(level)}"}}'
     for at in AT:
-        stamp = _stamp(prom, re.search(r"genai_cost:\w+:\w+", rules).group(0), at)
-        _close(_by(prom, rules, at), _by(prom, raw, stamp), what=f"{rules} at {at}")
+        stamp = _stamp(prom, series.name, at)
+        stored = prom.query(selector, at=stamp)
+        for labels in (set(s["metric"]) for s in stored):  # a keep label may be absent (error_type: none)
+            assert {"__name__", PANELS.LEVEL, *level} <= labels <= {"__name__", PANELS.LEVEL, *level, *series.keep}
+        _close(_by(prom, f"sum by ({by}) ({selector})", stamp), _by(prom, f"sum by ({by}) ({series.source})", stamp),
+               what=f"{selector} at {at}")  # fmt: skip
+
+
+_LEVEL_MATCHER = re.compile(rf'({"|".join(PANELS.FINEST)})(!=""|!~"[^"]*")')
+
+
+def unrolled(expr: str) -> str:
+    """A panel's query asked of what its panel series sum, filtered with plain matchers: each
+    ``genai_cost:panel_*{...}`` becomes its source with the same ``=~`` and other matchers."""
+
+    def source(match: re.Match[str]) -> str:
+        series = next(s for s in PANELS.ALL if s.name == match.group(1))
+        matchers = ", ".join(m for m in match.group(2).split(", ") if not _LEVEL_MATCHER.fullmatch(m))
+        by = ", ".join((*PANELS.FINEST, *series.keep))
+        if increase := re.fullmatch(r"increase\((\w+)\[5m\]\)", series.source):
+            return f"sum by ({by}) (increase({increase.group(1)}{{{matchers}}}[5m]))"
+        return f"sum by ({by}) ({series.source}{{{matchers}}})"
+
+    return re.sub(r"(genai_cost:panel_\w+:\w+)\{([^}]*)\}", source, expr)
+
+
+def _scenarios(prom: PrometheusServer, stamp: float, multi_model: bool) -> list[dict[str, str]]:
+    """Variable values as a user sets them: All, one or two values of each, and combinations."""
+    finest = prom.query('genai_cost:panel_cost_usd:increase5m{genai_cost_level="service_provider_model"}', at=stamp)
+    (job, provider, model), *others = sorted(
+        (s["metric"]["job"], s["metric"]["gen_ai_provider_name"], s["metric"]["gen_ai_request_model"]) for s in finest
+    )
+    second = next(m for _, _, m in others if m != model)
+    every = {"service": ".*", "provider": ".*", "model": ".*"}
+    one = {"model": model} if not multi_model else {}
+    out = [every | one, every | one | {"service": job}, every | one | {"provider": provider},
+           every | {"service": job, "provider": provider, "model": model}]  # fmt: skip
+    if multi_model:
+        out += [every | {"model": model}, every | {"model": f"({model}|{second})"},
+                every | {"service": job, "model": model}, every | {"service": f"({job}|{others[-1][0]})"}]  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("dashboard", sorted((REPO / "grafana" / "dashboards").glob("*.json")), ids=lambda p: p.stem)
+def test_every_panel_equals_the_question_asked_of_the_raw_series(
+    backfilled: tuple[Backfilled, PrometheusServer], dashboard: Path
+) -> None:
+    """Every panel query, with the variables set to All, one value, two values and combinations,
+    answers what the same query asked of the raw histograms and counters (or the base rules' tiles),
+    filtered by plain matchers, answers: to 1e-9 relative, at the panel series' evaluation times."""
+    _, prom = backfilled
+    spec = json.loads(dashboard.read_text())
+    multi_model = next(v for v in spec["templating"]["list"] if v["name"] == "model").get("multi", False)
+    checked = 0
+    for at in AT:
+        stamp = _stamp(prom, PANELS.COST.name, at)
+        for values in _scenarios(prom, stamp, multi_model):
+            for q in queries(dashboard, int(stamp) - 3600, int(stamp), values | {"label": "team"}):
+                if "genai_cost:panel_" not in q.expr:
+                    continue
+                want = _by(prom, unrolled(q.expr), stamp)
+                _close(_by(prom, q.expr, stamp), want, what=f"{q.name} with {values} at {at}")
+                checked += bool(want)
+    assert checked >= 30, checked
 
 
 def test_range_queries_across_midnight_equal_instant_ones(backfilled: tuple[Backfilled, PrometheusServer]) -> None:

@@ -28,7 +28,11 @@ from tests.helpers.stack import AlertmanagerServer, PrometheusServer, WebhookRec
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "prometheus"
-RULE_FILES = (PROMETHEUS / "rules" / "genai-cost.rules.yml", PROMETHEUS / "rules" / "alerts.yml")
+RULE_FILES = (
+    PROMETHEUS / "rules" / "genai-cost.rules.yml",
+    PROMETHEUS / "rules" / "alerts.yml",
+    PROMETHEUS / "rules" / "genai-cost-panels.rules.yml",
+)
 BUDGETS = PROMETHEUS / "budgets.yml"
 ALERTMANAGER_CONFIG = REPO / "prometheus" / "alertmanager.yml"
 

@@ -149,28 +149,35 @@ def backfill_raw(fl: Fleet, data_dir: Path, work: Path | None = None) -> int:
 
 
 def rule_levels(rule_files: Sequence[Path]) -> list[list[dict[str, Any]]]:
-    """The recording rules in dependency order: each level reads raw series and lower levels only."""
+    """The recording rules in dependency order: each level reads raw series and lower levels only.
+
+    A rule reading the series it records reads the other rules of that name (a coarser level of a
+    panel series summing its finest level), so it comes after those that do not read it."""
     rules = [dict(r, group=g["name"], interval=g.get("interval"))
              for path in rule_files for g in yaml.safe_load(path.read_text())["groups"]
              for r in g["rules"] if "record" in r]  # fmt: skip
     recorded = {r["record"] for r in rules}
-    level: dict[str, int] = {}
-    while len(level) < len(recorded):
-        progress = False
-        for rule in rules:
-            reads = set(re.findall(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", rule["expr"])) & recorded
-            reads.discard(rule["record"]) if rule["record"] not in reads else None
-            if all(name in level for name in reads):
-                new = 1 + max((level[name] for name in reads), default=-1)
-                if level.get(rule["record"], -1) < new:
-                    level[rule["record"]] = new
-                    progress = True
-        if not progress:
-            raise ValueError(f"recording rules with a cycle: {sorted(recorded - set(level))}")
+    reads = [set(re.findall(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", r["expr"])) & recorded for r in rules]
+    indices = range(len(rules))
+    after = [[j for j in indices if j != i and _reads(i, j, rules, reads)] for i in indices]
+    level: dict[int, int] = {}
+    while len(level) < len(rules):
+        waiting = [i for i in indices if i not in level]
+        ready = [i for i in waiting if all(j in level for j in after[i])]
+        if not ready:
+            raise ValueError(f"recording rules with a cycle: {sorted({rules[i]['record'] for i in waiting})}")
+        for i in ready:
+            level[i] = 1 + max((level[j] for j in after[i]), default=-1)
     out: list[list[dict[str, Any]]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for rule in rules:
-        out[level[rule["record"]]].append(rule)
+    for i, rule in enumerate(rules):
+        out[level[i]].append(rule)
     return out
+
+
+def _reads(i: int, j: int, rules: list[dict[str, Any]], reads: list[set[str]]) -> bool:
+    """Whether rule i reads what rule j records (not a sibling level of i's own series that reads it too)."""
+    name = rules[j]["record"]
+    return name in reads[i] and not (name == rules[i]["record"] and name in reads[j])
 
 
 def backfill_rules(
