@@ -114,6 +114,9 @@ for step in steps:
     elif step == "check":
         loaded = sorted(m for m in sys.modules if m == sdk or m.startswith(sdk + ".") or m == "genai_prices")
         seen.setdefault("loaded before import", loaded)
+    elif step == "call path":
+        seen[step] = sorted(m for m in ("genai_cost.handler", "genai_cost.instrumentation.wrapper", "genai_prices")
+                            if m in sys.modules)
     elif step == "import":
         importlib.import_module(sdk)
         seen["wrapped after import"] = wrapped()
@@ -136,6 +139,17 @@ def _patch_on_import(sdk: str, steps: str) -> dict[str, object]:
 def test_instrumenting_imports_no_sdk_and_a_later_import_is_patched(sdk: str) -> None:
     seen = _patch_on_import(sdk, "instrument,check,import")
     assert seen == {"loaded before import": [], "wrapped after import": True}
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_the_sdks_import_readies_the_call_path_but_not_the_price_data(sdk: str) -> None:
+    """The app's first call does not wait for genai-cost's own modules; the price data waits for it."""
+    seen = _patch_on_import(sdk, "instrument,call path")
+    assert seen["call path"] == []  # instrumenting alone loads none of it
+    seen = _patch_on_import(sdk, "instrument,import,call path")
+    assert seen["call path"] == ["genai_cost.handler", "genai_cost.instrumentation.wrapper"]
+    seen = _patch_on_import(sdk, "instrument,uninstrument,import,call path")
+    assert seen["call path"] == []
 
 
 @pytest.mark.parametrize("sdk", SDKS)

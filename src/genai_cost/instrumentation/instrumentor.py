@@ -84,9 +84,15 @@ class SdkInstrumentor(BaseInstrumentor):
                 continue
 
     def _on_sdk_import(self, sdk: Any) -> None:
-        """Say once, in one line, what this SDK version lacks of what its already imported modules
-        should hold (a module that cannot be imported, a method missing from a class); modules
-        imported later say theirs when they are. Nothing is imported to find out."""
+        """Get the call path ready, and say once, in one line, what this SDK version lacks of what
+        its already imported modules should hold (a module that cannot be imported, a method missing
+        from a class); modules imported later say theirs when they are. Nothing of the SDK is
+        imported to find out."""
+        with self._lock:
+            kwargs = self._kwargs
+        if kwargs is None:  # uninstrumented before the SDK's import
+            return
+        self._prepare(kwargs)
         present = [module for module in self.modules if module in sys.modules]
         if not present:
             return
@@ -96,6 +102,19 @@ class SdkInstrumentor(BaseInstrumentor):
             self._report([f"{patch.module}.{patch.method}" for patch in patches if not _has(patch)])
         except Exception:
             logger.debug("genai-cost: could not check %s", self.sdk_module, exc_info=True)
+
+    def _prepare(self, kwargs: dict[str, Any]) -> None:
+        """Import the call path (the wrapper, the call's lifecycle, pricing, the instruments) and make
+        the instruments with the SDK's own import, so that the app's first call does not wait for
+        them. Only a process that imports the SDK pays; the price data still loads with the first
+        call, in the background while its request is in flight."""
+        try:
+            from genai_cost.handler import get_telemetry
+
+            importlib.import_module(self.wrappers_module)
+            get_telemetry(kwargs.get("tracer_provider"), kwargs.get("meter_provider"))
+        except Exception:  # the first call imports (and reports) it again
+            logger.debug("genai-cost: could not prepare the call path of %s", self.sdk_module, exc_info=True)
 
     def _report(self, missing: list[str]) -> None:
         missing = [name for name in missing if name not in self._reported]
