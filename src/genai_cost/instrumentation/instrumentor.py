@@ -4,8 +4,9 @@
 that holds a patched method, which runs at once if the module is already imported. SDKs load their
 API modules lazily (openai imports `openai.resources.responses` on the first `client.responses`), so
 an app pays only for what it uses: nothing for an SDK it never imports, nothing for the parts of an
-SDK it never calls. `uninstrument()` unwraps what was patched; a hook that has not run yet finds the
-instrumentor off and patches nothing.
+SDK it never calls. The SDK's own import also readies genai-cost's call path (its modules and the
+instruments), so that the app's first call does not wait for them. `uninstrument()` unwraps what
+was patched; a hook that has not run yet finds the instrumentor off and does nothing.
 """
 
 from __future__ import annotations
