@@ -410,7 +410,7 @@ def render(dashboard: Dashboard) -> str:
 
 
 def render_rules() -> str:
-    return HEADER + yaml.safe_dump(rules_file(), sort_keys=False, width=200)
+    return HEADER + yaml.safe_dump(rules_file(), sort_keys=False, width=1000)
 
 
 def outputs() -> Iterator[tuple[Path, str]]:

@@ -35,6 +35,7 @@ JOB, PROVIDER, MODEL = "job", "gen_ai_provider_name", "gen_ai_request_model"
 VARIABLES = {JOB: "service", PROVIDER: "provider", MODEL: "model"}
 FINEST = (JOB, PROVIDER, MODEL)
 LEVEL = "genai_cost_level"
+UNKNOWN = "unknown"  # the provider or model of a series that names none
 
 
 def level_name(level: tuple[str, ...]) -> str:
@@ -62,7 +63,7 @@ class PanelSeries:
         """The recording rules: the finest level from the source, every other level from the finest
         (Prometheus evaluates a group's rules in order, so the finest is there when they run)."""
         finest, *coarser = self.levels()
-        out = [self._rule(finest, self.source)]
+        out = [self._rule(finest, named(self.source))]
         out += [self._rule(level, f'{self.name}{{{LEVEL}="{level_name(finest)}"}}') for level in coarser]
         return out
 
@@ -86,6 +87,14 @@ class PanelSeries:
             else:
                 matchers.append(f'{label}=~"{value}"')
         return f"{self.name}{{{', '.join([*matchers, *([extra] if extra else [])])}}}"
+
+
+def named(source: str) -> str:
+    """``source`` with an empty provider or model named ``unknown``: a finest-level series without
+    one of them would otherwise look like a coarser level, and be counted twice."""
+    for label in (PROVIDER, MODEL):
+        source = f'label_replace({source}, "{label}", "{UNKNOWN}", "{label}", "")'
+    return source
 
 
 def _model_levels(name: str, source: str, keep: tuple[str, ...] = ()) -> PanelSeries:

@@ -59,6 +59,7 @@ def test_unit_test_files_exist() -> None:
         "default_budget_test.yml",
         "health_alerts_test.yml",
         "monthly_budget_test.yml",
+        "panels_test.yml",
     ]
 
 
