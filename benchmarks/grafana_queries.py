@@ -5,7 +5,8 @@ Grafana 11's rules, as used here:
 
 - a panel's max data points is its width in pixels (a 1920-pixel screen: 80 per grid column);
 - the interval is range / max data points rounded by Grafana's table (``round_interval``), at least
-  the data source's scrape interval (``timeInterval``, 15 s in grafana/provisioning); the Prometheus
+  the panel's min interval, else the data source's scrape interval (``timeInterval``, 15 s in
+  grafana/provisioning); the Prometheus
   data source also keeps a range query under 11,000 points;
 - ``$__rate_interval`` = max(``$__interval`` + scrape interval, 4 x scrape interval);
 - start and end are aligned down to a multiple of the step;
@@ -59,10 +60,17 @@ def round_interval(ms: float) -> float:
     return 31536000
 
 
-def step_for(range_s: int, width_columns: int) -> int:
+def step_for(range_s: int, width_columns: int, min_interval: int = SCRAPE_INTERVAL) -> int:
+    """Grafana's step; ``min_interval`` is the panel's "Min interval" if set (it replaces the data
+    source's)."""
     max_points = width_columns * PIXELS_PER_COLUMN
-    interval = max(round_interval(range_s * 1000 / max_points), SCRAPE_INTERVAL)
+    interval = max(round_interval(range_s * 1000 / max_points), min_interval)
     return int(max(interval, -(-range_s // MAX_POINTS)))
+
+
+def seconds(text: str) -> int:
+    """A Grafana duration such as ``5m`` in seconds."""
+    return int(text[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[text[-1]]
 
 
 def duration(seconds: int) -> str:
@@ -110,7 +118,7 @@ def queries(path: Path, start: int, end: int, values: dict[str, str]) -> list[Qu
                 out.append(Query(dashboard["uid"], panel["title"], target["refId"],
                                  substitute(target["expr"], values), True, 0, end, end))  # fmt: skip
                 continue
-            step = step_for(end - start, panel["gridPos"]["w"])
+            step = step_for(end - start, panel["gridPos"]["w"], seconds(panel.get("interval") or f"{SCRAPE_INTERVAL}s"))
             times = {"__interval": duration(step), "__rate_interval": duration(max(step + SCRAPE_INTERVAL,
                      4 * SCRAPE_INTERVAL)), "__range": duration(end - start)}  # fmt: skip
             expr = substitute(target["expr"], {**values, **times})

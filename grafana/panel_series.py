@@ -108,9 +108,14 @@ DURATION_BUCKETS = PanelSeries(
     "increase(gen_ai_client_operation_duration_seconds_bucket[5m])",
     ("le",),
 )
-# Calls by error_type ("" for calls that succeeded).
 CALLS = _model_levels(
-    "genai_cost:panel_calls:increase5m", "increase(gen_ai_client_operation_duration_seconds_count[5m])", ("error_type",)
+    "genai_cost:panel_calls:increase5m", "increase(gen_ai_client_operation_duration_seconds_count[5m])"
+)
+# Failed calls (error_type set), 0 where every call succeeded: the error rate is one division.
+FAILED_CALLS = _model_levels(
+    "genai_cost:panel_failed_calls:increase5m",
+    'increase(gen_ai_client_operation_duration_seconds_count{error_type!=""}[5m])'
+    " or 0 * increase(gen_ai_client_operation_duration_seconds_count[5m])",
 )
 SAVINGS = _model_levels("genai_cost:panel_savings_usd:increase1h", "genai_cost:savings_usd:increase1h")
 UNPRICED = _model_levels(
@@ -128,7 +133,7 @@ TOKEN_USAGE_BUCKETS = _model_levels(
     "increase(gen_ai_client_token_usage_bucket[5m])",
     ("gen_ai_token_type", "le"),
 )
-ALL = (COST, RESPONSE_MODEL_COST, SAVINGS, TOKENS, UNPRICED, CALLS, DURATION_BUCKETS, TOKEN_USAGE_BUCKETS)
+ALL = (COST, RESPONSE_MODEL_COST, SAVINGS, TOKENS, UNPRICED, CALLS, FAILED_CALLS, DURATION_BUCKETS, TOKEN_USAGE_BUCKETS)
 
 GROUP = "genai-cost-panels"
 HEADER = """\

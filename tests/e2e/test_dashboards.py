@@ -288,7 +288,7 @@ def test_panel_query_returns_series(
     assert series, f"{title}: no series for {expr}"
     finite = [float(v) for _, points in series for _, v in points if math.isfinite(float(v))]
     assert finite, f"{title}: only NaN/Inf for {expr}: {series}"
-    if "cost" in expr and "unpriced" not in expr and "rate(" not in expr and "error_type" not in expr:
+    if "cost" in expr and "unpriced" not in expr and "rate(" not in expr and "failed_calls" not in expr:
         # A spend panel of this run: it spent money.
         assert max(finite) > 0, f"{title}: {series}"
     if "by (gen_ai_provider_name)" in expr or label == "gen_ai_provider_name":

@@ -232,6 +232,7 @@ def test_every_level_of_a_panel_series_equals_what_it_sums(
                what=f"{selector} at {at}")  # fmt: skip
 
 
+_SOURCE_SELECTOR = re.compile(r"(gen_ai_client_\w+|genai_cost:\w+:\w+)(?:\{([^}]*)\})?")
 _LEVEL_MATCHER = re.compile(rf'({"|".join(PANELS.FINEST)})(!=""|!~"[^"]*")')
 
 
@@ -242,10 +243,12 @@ def unrolled(expr: str) -> str:
     def source(match: re.Match[str]) -> str:
         series = next(s for s in PANELS.ALL if s.name == match.group(1))
         matchers = ", ".join(m for m in match.group(2).split(", ") if not _LEVEL_MATCHER.fullmatch(m))
+
+        def filtered(selector: re.Match[str]) -> str:
+            return f"{selector.group(1)}{{{', '.join(filter(None, [selector.group(2), matchers]))}}}"
+
         by = ", ".join((*PANELS.FINEST, *series.keep))
-        if increase := re.fullmatch(r"increase\((\w+)\[5m\]\)", series.source):
-            return f"sum by ({by}) (increase({increase.group(1)}{{{matchers}}}[5m]))"
-        return f"sum by ({by}) ({series.source}{{{matchers}}})"
+        return f"sum by ({by}) ({_SOURCE_SELECTOR.sub(filtered, series.source)})"
 
     return re.sub(r"(genai_cost:panel_\w+:\w+)\{([^}]*)\}", source, expr)
 
