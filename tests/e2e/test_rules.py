@@ -39,7 +39,7 @@ USER_BUDGETS_EXAMPLE = PROMETHEUS.parent / "examples" / "budgets" / "user-budget
     [
         (RULE_FILES[0], 34),
         (RULE_FILES[1], 17),
-        (RULE_FILES[2], 34),
+        (RULE_FILES[2], 36),
         (BUDGETS, 11),
         (PROMETHEUS / "tests" / "budgets.yml", 13),
     ],
