@@ -71,6 +71,7 @@ from panel_series import (  # noqa: E402 - beside this script, which runs as a f
     TOKEN_USAGE_BUCKETS,
     TOKENS,
     UNPRICED,
+    VARIABLES,
     rules_file,
 )
 
@@ -192,7 +193,7 @@ def label_variable(name: str, label: str, selector: str, multi: bool = True) -> 
 
 
 def name_to_label(variable: str) -> str:
-    return {"service": "job", "provider": "gen_ai_provider_name", "model": "gen_ai_request_model"}[variable]
+    return next(label for label, name in VARIABLES.items() if name == variable)
 
 
 def variables(dashboard: Dashboard, multi_model: bool) -> Dashboard:
