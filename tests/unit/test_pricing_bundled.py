@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from genai_cost import names
@@ -76,3 +80,34 @@ def test_tier_without_a_price_in_the_data_is_standard_and_says_so() -> None:
     entry = PriceBook().resolve(PROVIDERS["x_ai"], "grok-4", "flex", epoch("2026-11-01T12:00:00"))
     assert entry.name == "x-ai/grok-4-0709"
     assert entry.notes == ("no flex price in the data for this date: standard rates",)
+
+
+_FIRST_LOAD = """
+import gc, json, sys
+from genai_cost.pricing.bundled import price_data
+{disable}
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+data = price_data()
+from genai_prices.data_snapshot import get_snapshot
+print(json.dumps({{
+    "collections": collections, "enabled": gc.isenabled(), "same": data is get_snapshot(),
+    "providers": len(data.providers), "cached": price_data() is data,
+}}))
+"""
+
+
+@pytest.mark.parametrize("app_disabled_the_collector", [False, True])
+def test_the_price_data_loads_once_without_a_collection_and_the_collector_as_the_app_had_it(
+    app_disabled_the_collector: bool,
+) -> None:
+    """Loading genai-prices' data builds thousands of kept objects: no collection runs meanwhile
+    (each would walk the app's whole heap), and the collector is left enabled or disabled as it was."""
+    code = _FIRST_LOAD.format(disable="gc.disable()" if app_disabled_the_collector else "")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    loaded = json.loads(done.stdout)
+    # At most the one young-generation collection the resumed collector begins with, never the
+    # dozens (full ones among them) that the load triggers otherwise.
+    assert loaded["collections"] in ([], [0])
+    assert loaded["enabled"] is not app_disabled_the_collector
+    assert loaded["same"] and loaded["cached"] and loaded["providers"] > 20

@@ -8,6 +8,7 @@ from genai_cost import config
 from genai_cost.price_file import PriceFileError, parse_instant
 from genai_cost.price_file import load as load_price_file
 from genai_cost.pricing import PriceBook
+from genai_cost.pricing.bundled import price_data
 from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS, Provider
 
 
@@ -52,10 +53,8 @@ def provider_named(name: str) -> Provider:
 
 
 def guess_provider(model: str) -> Provider:
-    from genai_prices.data_snapshot import get_snapshot
-
     try:
-        found, _ = get_snapshot().find_provider_model(model, None, None, None)
+        found, _ = price_data().find_provider_model(model, None, None, None)
     except LookupError:
         raise UsageError(f"cannot tell the provider of model {model!r}; pass --provider") from None
     return provider_named(found.id)

@@ -14,6 +14,7 @@ from genai_cost.price_file import load as load_price_file
 from genai_cost.price_tool.arguments import Failure, UsageError, guess_provider, price_book, provider_named
 from genai_cost.price_tool.explain import breakdown, describe, iso, per_million, per_unit_rates, usd
 from genai_cost.pricing import PriceBook, PriceEntry
+from genai_cost.pricing.bundled import price_data
 from genai_cost.providers import KNOWN_PROVIDERS, PROVIDERS, Provider
 from genai_cost.usage import Usage
 
@@ -82,8 +83,6 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
 
 def _check_aliases(price_file: PriceFile) -> list[str]:
     """Aliases must name a bundled model of the provider they price for (where that is known)."""
-    from genai_prices.data_snapshot import get_snapshot
-
     problems = []
     for entry in price_file.models:
         if entry.alias is None:
@@ -94,7 +93,7 @@ def _check_aliases(price_file: PriceFile) -> list[str]:
             try:
                 if prices_id is None:
                     raise LookupError
-                get_snapshot().find_provider_model(entry.alias, None, prices_id, None)
+                price_data().find_provider_model(entry.alias, None, prices_id, None)
             except LookupError:
                 problems.append(
                     f"{price_file.path}:{entry.rule.line}: {entry.rule.name}: alias {entry.alias!r} "

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from genai_cost import config, names
 from genai_cost.pricing import refresh
-from genai_cost.pricing.bundled import bundled_candidates, bundled_entry, utc_day
+from genai_cost.pricing.bundled import bundled_candidates, bundled_entry, price_data, utc_day
 from genai_cost.pricing.overrides import Overrides
 from genai_cost.pricing.types import SOURCE_PROVIDER, Price, PriceEntry
 from genai_cost.providers import Provider
@@ -98,9 +98,7 @@ class PriceBook:
     def _load(self) -> None:
         try:
             self._ensure_configured()
-            from genai_prices.data_snapshot import get_snapshot
-
-            get_snapshot()
+            price_data()
         except Exception:  # the first price lookup loads (and reports) it again
             logger.debug("genai-cost: could not load the price data ahead of the first call", exc_info=True)
 

@@ -14,11 +14,14 @@ never at instrumentation time.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any
 
+from genai_cost import gcpause
 from genai_cost.pricing.types import SOURCE_BUNDLED, SOURCE_OVERRIDE, SOURCE_REFRESHED, PriceEntry, Rates
 
 # Tier strings PriceBook.price understands (anything else is looked up as an OpenAI-style
@@ -29,6 +32,29 @@ TIER_BATCH = "batch"
 # time. Anthropic: "The Batch API ... 50% discount on both input and output"; prompt-caching
 # multipliers stack on top (docs.anthropic.com/en/docs/about-claude/pricing, batch processing).
 BATCH_MULTIPLIERS: dict[str, float] = {"anthropic": 0.5}
+
+
+_get_snapshot: Callable[[], Any] | None = None  # genai-prices' own, once its data is loaded
+_load_lock = threading.Lock()
+
+
+def price_data() -> Any:
+    """genai-prices' data in use (bundled, or refreshed when opted in), loaded on first use."""
+    if _get_snapshot is None:
+        _load()
+    return _get_snapshot()  # type: ignore[misc]
+
+
+def _load() -> None:
+    global _get_snapshot
+    with _load_lock:  # the first call and the warm-up thread load it once between them
+        if _get_snapshot is not None:
+            return
+        with gcpause.paused():  # ~17,000 objects, all kept: no collection can free any
+            from genai_prices.data_snapshot import get_snapshot
+
+            get_snapshot()
+        _get_snapshot = get_snapshot
 
 
 _NAME_PARTS = re.compile(r"[-/:_@\s]+")
@@ -66,9 +92,7 @@ def tier_context(tier: str | None) -> dict[str, str] | None:
 
 def bundled_entry(prices_id: str, model_ref: str, tier: str | None, moment: datetime) -> PriceEntry:
     """The genai-prices entry of a model at a moment. Raises LookupError when there is none."""
-    from genai_prices.data_snapshot import get_snapshot
-
-    snapshot = get_snapshot()
+    snapshot = price_data()
     provider, model = snapshot.find_provider_model(model_ref, None, prices_id, None)
     context = tier_context(tier)
     model_price = model.get_prices(moment, context)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from genai_cost import config
+from genai_cost.pricing.bundled import price_data
 
 logger = logging.getLogger("genai_cost")
 
@@ -48,10 +49,9 @@ def start() -> PriceRefresh | None:
         return None
     try:
         from genai_prices import UpdatePrices
-        from genai_prices.data_snapshot import get_snapshot
 
         updater = UpdatePrices(url=cfg.prices_refresh_url, update_interval=cfg.prices_refresh_interval)
-        refresh = PriceRefresh(updater, get_snapshot)  # the data in use before the first fetch
+        refresh = PriceRefresh(updater, price_data)  # the data in use before the first fetch
         updater.start(wait=False)
     except Exception:
         logger.exception("genai-cost: could not start the price refresh; using the bundled prices")

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from genai_cost.report import gcpause
+from genai_cost import gcpause
 from genai_cost.report.client import PromClient, Series
 from genai_cost.report.promql import selector
 from genai_cost.report.restarts import DETECTORS, PROCESS, Process, Restarts, process_of

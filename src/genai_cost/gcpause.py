@@ -1,10 +1,10 @@
-"""The cyclic garbage collector paused while a report reads and counts its samples.
+"""The cyclic garbage collector paused while many long-lived objects are built at once.
 
-A month of raw samples parsed from the query API is millions of small lists, alive until the
-counting is done. Each time the collector ran meanwhile it walked all of them again (more than a
-second of a month's report, a third of its CPU). They hold no reference cycles: reference counting
-frees them when the counting drops them, and the collector runs again once the last pause ends,
-as it was (enabled or not) when the first began.
+Each collection that the allocations trigger walks the whole heap (the app's too) and frees none of
+them: a report's month of raw samples (millions of small lists; more than a second, a third of the
+report's CPU) and genai-prices' data (about 17,000 objects; next to an SDK, 60 ms of a 90 ms load).
+They hold no reference cycles to collect. Pauses nest and overlap across threads; the collector
+runs again once the last one ends, as it was (enabled or not) when the first began.
 """
 
 from __future__ import annotations

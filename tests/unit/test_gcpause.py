@@ -1,5 +1,5 @@
-"""The garbage collector pause around a report's counting: nested and concurrent pauses, and the
-collector's state before the first pause restored after the last."""
+"""The garbage collector pause (a report's counting, the price data's load): nested and concurrent
+pauses, and the collector's state before the first pause restored after the last."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from genai_cost.report import gcpause
+from genai_cost import gcpause
 
 
 @pytest.fixture(autouse=True)
