@@ -153,7 +153,7 @@ def _anthropic_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
 def _google_genai_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]:
     from genai_cost import names
     from genai_cost.endpoints import endpoint_for
-    from genai_cost.google_genai import http_requests, wrappers
+    from genai_cost.google_genai import http_requests
 
     endpoint = endpoint_for("https://generativelanguage.googleapis.com/", "gcp.gemini")
 
@@ -161,9 +161,9 @@ def _google_genai_stream(telemetry: Any) -> Callable[[list[Any]], Iterator[Any]]
         # As in a real stream: the SDK's request generator runs under the per-request observer.
         call = telemetry.start(names.OP_GENERATE_CONTENT, endpoint, "gemini-2.5-flash", True)
         requests = http_requests.Requests()
-        accumulator = wrappers._StreamAccumulator(requests, None)
+        accumulator = http_requests.StreamAccumulator(requests, None)
         chunks = http_requests._observe(iter(items), requests.new())
-        return wrappers._GeminiStream(chunks, call, accumulator, requests)
+        return http_requests.GeminiStream(chunks, call, accumulator, requests)
 
     return stream
 

@@ -10,25 +10,20 @@ what the wrapper returns.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 import anthropic
-import wrapt
 from anthropic._response import APIResponse, AsyncAPIResponse
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from genai_cost import endpoints, names, providers
-from genai_cost.anthropic import content, extract
+from genai_cost.anthropic import batches, content, extract
 from genai_cost.anthropic.sdk_spans import get_tracer_wrapper
 from genai_cost.handler import Telemetry
 from genai_cost.instrumentation.api import Api, Patch
 from genai_cost.instrumentation.raw_response import AsyncRawResponse, RawResponse
 from genai_cost.instrumentation.stream import NO_USAGE
 from genai_cost.instrumentation.wrapper import Calls, Request, Run, finish, proxy_stream
-
-logger = logging.getLogger("genai_cost")
 
 MESSAGES = Api(
     names.OP_CHAT,
@@ -100,7 +95,7 @@ class AnthropicCalls(Calls):
     def passthrough(self, result: Any, telemetry: Telemetry, instance: Any, args: Any, kwargs: Any) -> Any:
         method, path = _method_and_path(_options(args, kwargs))
         if method == "get" and _BATCH_RESULTS.fullmatch(path):
-            return _batch_results(result, telemetry, instance)
+            return batches.results(result, telemetry, instance, endpoint_of)
         return result
 
 
@@ -110,50 +105,3 @@ CALLS = AnthropicCalls()
 def _is_read(response: APIResponse[Any]) -> bool:
     """A raw response whose whole body is already here (not a stream, not with_streaming_response)."""
     return not getattr(response, "_is_sse_stream", True) and getattr(response.http_response, "is_closed", False)
-
-
-# --- message batches: each succeeded request is one call, priced at the batch rate ---------------
-
-
-def _batch_results(decoder: Any, telemetry: Telemetry, client: Any) -> Any:
-    try:
-        proxy = _AsyncBatchResults if hasattr(decoder, "__anext__") else _BatchResults
-        return proxy(decoder, telemetry, endpoint_of(client))
-    except Exception:
-        logger.debug("genai-cost: could not read batch results", exc_info=True)
-        return decoder
-
-
-def _record_batch_result(telemetry: Telemetry, endpoint: endpoints.Endpoint, item: Any) -> None:
-    """One span per succeeded batch request, as the app reads the result (the call itself ran earlier)."""
-    try:
-        outcome = extract.batch_result_outcome(item)
-        if outcome is not None and is_instrumentation_enabled():
-            telemetry.start(names.OP_CHAT, endpoint, outcome.response_model).finish(outcome)
-    except Exception:
-        logger.debug("genai-cost: could not record a batch result", exc_info=True)
-
-
-class _BatchResults(wrapt.ObjectProxy):
-    def __init__(self, wrapped: Any, telemetry: Telemetry, endpoint: endpoints.Endpoint) -> None:
-        super().__init__(wrapped)
-        self._self_telemetry = telemetry
-        self._self_endpoint = endpoint
-
-    def __iter__(self) -> _BatchResults:
-        return self
-
-    def __next__(self) -> Any:
-        item = next(self.__wrapped__)
-        _record_batch_result(self._self_telemetry, self._self_endpoint, item)
-        return item
-
-
-class _AsyncBatchResults(_BatchResults):
-    def __aiter__(self) -> _AsyncBatchResults:
-        return self
-
-    async def __anext__(self) -> Any:
-        item = await self.__wrapped__.__anext__()
-        _record_batch_result(self._self_telemetry, self._self_endpoint, item)
-        return item

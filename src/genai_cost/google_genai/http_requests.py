@@ -5,7 +5,9 @@ public call, and the SDK returns only the last request's usage (AFC) or a merged
 (continuation). So the SDK's private per-request methods (`Models._generate_content`,
 `_generate_content_stream` and their async twins) are wrapped too: each request made while a
 logical call is `current` (a context variable, set around the call and around each step of its
-stream) adds its response to that call, and the call is priced request by request.
+stream) adds its response to that call, and the call is priced request by request. The public
+stream's generator makes its requests lazily, while the app reads it: its proxies (`GeminiStream`,
+`AsyncGeminiStream`) make the call current at each step.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from genai_cost.call import Call
 from genai_cost.google_genai import extract
+from genai_cost.instrumentation.stream import Accumulator, AsyncStream, SyncStream
 from genai_cost.outcome import Outcome
 
 
@@ -117,3 +121,52 @@ async def _observe_async(chunks: AsyncIterator[Any], slot: list[Any]) -> AsyncIt
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+class StreamAccumulator:
+    """A public stream's chunks; usage comes from the requests made while it is read."""
+
+    __slots__ = ("requests", "tier", "last")
+
+    def __init__(self, requests: Requests, tier: Any) -> None:
+        self.requests = requests
+        self.tier = tier
+        self.last: Any = None  # the latest chunk with usage, used only if no request was seen
+
+    def add(self, chunk: Any) -> bool:
+        if getattr(chunk, "usage_metadata", None) is not None:
+            self.last = chunk
+        return False
+
+    def outcome(self) -> Outcome:
+        return self.requests.outcome(self.last, self.tier)
+
+
+class GeminiStream(SyncStream):
+    """The SDK's generator makes its HTTP requests lazily: the call is current at each step."""
+
+    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator, requests: Requests) -> None:
+        super().__init__(wrapped, call, accumulator)
+        next_item = self._self_step[0]
+
+        def next_in_call() -> Any:
+            token = current.set(requests)
+            try:
+                return next_item()
+            finally:
+                current.reset(token)
+
+        self._self_step = (next_in_call, *self._self_step[1:])
+
+
+class AsyncGeminiStream(AsyncStream):
+    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator, requests: Requests) -> None:
+        super().__init__(wrapped, call, accumulator)
+        self._self_requests = requests
+
+    async def __anext__(self) -> Any:
+        token = current.set(self._self_requests)
+        try:
+            return await super().__anext__()
+        finally:
+            current.reset(token)

@@ -11,9 +11,7 @@ from genai_cost.fields import field
 from genai_cost.google_genai import content, extract, http_requests
 from genai_cost.google_genai.http_requests import Requests
 from genai_cost.instrumentation.api import Api, Patch
-from genai_cost.instrumentation.stream import Accumulator, AsyncStream, SyncStream
 from genai_cost.instrumentation.wrapper import Calls, Request, Run, capturing, finish
-from genai_cost.outcome import Outcome
 
 _GEMINI = "gcp.gemini"
 _VERTEX = "gcp.vertex_ai"
@@ -88,8 +86,8 @@ class GoogleGenAICalls(Calls):
         if run.api is EMBED:
             return finish(run, result)
         if run.api.streams:  # a generator: its requests are made while the app reads it
-            accumulator = capturing(run, _StreamAccumulator(run.requests, run.tier))
-            proxy = _AsyncGeminiStream if hasattr(result, "__anext__") else _GeminiStream
+            accumulator = capturing(run, http_requests.StreamAccumulator(run.requests, run.tier))
+            proxy = http_requests.AsyncGeminiStream if hasattr(result, "__anext__") else http_requests.GeminiStream
             return proxy(result, run.call, accumulator, run.requests)
         call, requests, tier = run.call, run.requests, run.tier
         finish(run, result)  # the response's content, for the opt-in capture
@@ -98,52 +96,3 @@ class GoogleGenAICalls(Calls):
 
 
 CALLS = GoogleGenAICalls()
-
-
-class _StreamAccumulator:
-    """A public stream's chunks; usage comes from the requests made while it is read."""
-
-    __slots__ = ("requests", "tier", "last")
-
-    def __init__(self, requests: Requests, tier: Any) -> None:
-        self.requests = requests
-        self.tier = tier
-        self.last: Any = None  # the latest chunk with usage, used only if no request was seen
-
-    def add(self, chunk: Any) -> bool:
-        if getattr(chunk, "usage_metadata", None) is not None:
-            self.last = chunk
-        return False
-
-    def outcome(self) -> Outcome:
-        return self.requests.outcome(self.last, self.tier)
-
-
-class _GeminiStream(SyncStream):
-    """The SDK's generator makes its HTTP requests lazily: the call is current at each step."""
-
-    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator, requests: Requests) -> None:
-        super().__init__(wrapped, call, accumulator)
-        next_item = self._self_step[0]
-
-        def next_in_call() -> Any:
-            token = http_requests.current.set(requests)
-            try:
-                return next_item()
-            finally:
-                http_requests.current.reset(token)
-
-        self._self_step = (next_in_call, *self._self_step[1:])
-
-
-class _AsyncGeminiStream(AsyncStream):
-    def __init__(self, wrapped: Any, call: Call, accumulator: Accumulator, requests: Requests) -> None:
-        super().__init__(wrapped, call, accumulator)
-        self._self_requests = requests
-
-    async def __anext__(self) -> Any:
-        token = http_requests.current.set(self._self_requests)
-        try:
-            return await super().__anext__()
-        finally:
-            http_requests.current.reset(token)

@@ -8,6 +8,7 @@ xAI report the cost themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from genai_cost.fields import as_count, count, field, fields_of, number, reports_any
@@ -124,6 +125,13 @@ def _web_searches(response: Any) -> int:
         for item in field(response, "output") or ()
         if field(item, "type") == "web_search_call" and field(item, "status") == "completed"
     )
+
+
+def conversation_id(conversation: Any) -> str | None:
+    """The Responses API's `conversation`: an id, or a {"id": ...} object."""
+    if isinstance(conversation, Mapping):
+        conversation = conversation.get("id")
+    return conversation if isinstance(conversation, str) and conversation else None
 
 
 def embeddings_outcome(response: Any, provider: Provider) -> Outcome:

@@ -2,13 +2,11 @@
 
 Chat-style streams report usage only when asked (`stream_options.include_usage`): for providers
 known to accept it, the request asks on the app's behalf and the extra usage-only chunk is hidden
-from the app. A Response retrieved again is never priced twice.
+from the app. A Response retrieved again is never priced twice (responses_once.py).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,52 +20,12 @@ from genai_cost.instrumentation.api import Api, Patch
 from genai_cost.instrumentation.raw_response import AsyncRawResponse, RawResponse
 from genai_cost.instrumentation.stream import NO_USAGE
 from genai_cost.instrumentation.wrapper import Calls, Request, Run, finish, proxy_stream
-from genai_cost.openai import content, extract
-from genai_cost.outcome import Outcome
-from genai_cost.providers import Provider
+from genai_cost.openai import content, extract, responses_once
 
 _RAW_RESPONSE_HEADER = "X-Stainless-Raw-Response"  # set by with_raw_response / with_streaming_response
 _STREAMS = (openai.Stream, openai.AsyncStream)
 
-
-class _PricedResponses:
-    """Ids of Responses already priced, so retrieving a response again never counts it twice."""
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def once(self, outcome: Outcome) -> Outcome:
-        if outcome.usage is None or not outcome.response_id:
-            return outcome
-        with self._lock:
-            seen = outcome.response_id in self._ids
-            self._ids[outcome.response_id] = None
-            if len(self._ids) > self._limit:
-                self._ids.popitem(last=False)
-        if seen:
-            outcome.usage, outcome.pending = None, True  # priced when it was first seen
-        return outcome
-
-
-_priced_responses = _PricedResponses()
-
-
-def forget() -> None:
-    """A fresh instrumentation prices every response again (re-instrumentation, tests)."""
-    global _priced_responses
-    _priced_responses = _PricedResponses()
-
-
-def _response_outcome(response: Any, provider: Provider) -> Outcome:
-    return _priced_responses.once(extract.response_outcome(response, provider))
-
-
-class _ResponsesStream(extract.ResponsesStreamAccumulator):
-    def outcome(self) -> Outcome:
-        return _priced_responses.once(super().outcome())
-
+forget = responses_once.forget  # the instrumentor calls wrappers.forget() when it uninstruments
 
 _CHAT_CONTENT: dict[str, Any] = dict(
     request_content=content.request_content,
@@ -78,7 +36,7 @@ CHAT = Api(names.OP_CHAT, extract.chat_outcome, **_CHAT_CONTENT)
 TEXT_COMPLETION = Api(names.OP_TEXT_COMPLETION, extract.chat_outcome, **_CHAT_CONTENT)
 RESPONSES = Api(
     names.OP_CHAT,
-    _response_outcome,
+    responses_once.response_outcome,
     request_content=content.responses_request_content,
     response_content=content.responses_response_content,
     stream_content=content.ResponsesStreamContent,
@@ -110,13 +68,6 @@ class _Run(Run):
     __slots__ = ("hide",)  # the app gets no usage-only chunk it did not ask for
 
 
-def conversation_id(conversation: Any) -> str | None:
-    """The Responses API's `conversation`: an id, or a {"id": ...} object."""
-    if isinstance(conversation, Mapping):
-        conversation = conversation.get("id")
-    return conversation if isinstance(conversation, str) and conversation else None
-
-
 # The clients' own `base_url` properties return `_base_url` (openai 3's imports a module on every
 # read: ~1.5 us a call), so the attribute is read directly; any other property (the module-level
 # client's, which honours `openai.base_url`) is asked.
@@ -139,7 +90,7 @@ class OpenAICalls(Calls):
             model if isinstance(model, str) else None,
             kwargs.get("stream") is True,
             kwargs,
-            conversation_id(kwargs.get("conversation")) if api is RESPONSES else None,
+            extract.conversation_id(kwargs.get("conversation")) if api is RESPONSES else None,
         )
 
     def run(self, call: Call, api: Api, request: Request, args: Any, kwargs: Any) -> Run:
@@ -173,7 +124,7 @@ CALLS = OpenAICalls()
 def _accumulator(run: Run) -> Any:
     provider = run.call.endpoint.provider
     if run.api is RESPONSES:
-        return _ResponsesStream(provider)
+        return responses_once.ResponsesStream(provider)
     if run.api in _CHAT_STYLE:
         return extract.ChatStreamAccumulator(provider, run.hide)  # type: ignore[attr-defined]
     return NO_USAGE
