@@ -6,25 +6,19 @@ patch: every call of every client goes through `BaseClient._make_api_call(operat
 api_params)` exactly once, retries included. Only bedrock-runtime's four model invocations are
 calls; everything else (S3, other operations) passes through after a string comparison.
 
-Results: Converse is a finished dict. InvokeModel's `body` is a StreamingBody the app reads later,
-so it is proxied and the call ends when the app has read it (or, never read, from the token-count
-headers when it is closed or collected). The two stream operations return an EventStream under
-`stream` / `body`, proxied like every SDK stream: the call ends once, however the stream ends.
+Results: Converse is a finished dict. InvokeModel's `body` and the two stream operations' event
+streams are read by the app later: they are proxied (streams.py) and the call ends when they end.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-import wrapt
-
 from genai_cost import endpoints, names
 from genai_cost.bedrock import content, extract
-from genai_cost.call import Call
+from genai_cost.bedrock.streams import Body, EventStream
 from genai_cost.instrumentation.api import Api, Patch
-from genai_cost.instrumentation.stream import SyncStream
 from genai_cost.instrumentation.wrapper import Calls, Request, Run, capturing, finish
 
 SERVICE = "bedrock-runtime"
@@ -88,55 +82,3 @@ class BedrockCalls(Calls):
 
 
 CALLS = BedrockCalls()
-
-
-class EventStream(SyncStream):
-    """botocore's EventStream is iterable, neither an iterator nor a context manager: its items come
-    from one iterator, and the proxy refuses `next()` and `with` as botocore's stream does, so that
-    an app that works instrumented works without genai-cost too."""
-
-    def _self_next_item(self, wrapped: Any) -> Any:
-        return iter(wrapped).__next__
-
-    def __next__(self) -> Any:
-        raise TypeError(f"{type(self.__wrapped__).__name__!r} object is not an iterator")
-
-
-class Body(wrapt.ObjectProxy):
-    """InvokeModel's StreamingBody: the call ends with the body's usage once the app has read it all."""
-
-    def __init__(self, wrapped: Any, call: Call, headers: Mapping[str, Any] | None) -> None:
-        super().__init__(wrapped)
-        self._self_call = call
-        self._self_headers = headers
-        self._self_read: list[bytes] = []
-
-    def read(self, amt: int | None = None) -> bytes:
-        try:
-            data = self.__wrapped__.read(amt)
-        except BaseException as error:
-            self._self_call.end_failed(error, lambda: self._self_outcome(None))
-            raise
-        if not self._self_call.done:
-            self._self_read.append(data)
-            if amt is None or not data:
-                self._self_call.end(lambda: self._self_outcome(b"".join(self._self_read)))
-        return data
-
-    def _self_outcome(self, data: bytes | None) -> Any:
-        try:
-            body = json.loads(data) if data else None
-        except ValueError:  # not JSON: the headers still say what was billed
-            body = None
-        return extract.invoke_outcome(body, self._self_headers, self._self_call.request_model)
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_call.end(lambda: self._self_outcome(None))
-
-    def __del__(self) -> None:
-        call = self._self_call
-        if not call.done:
-            call.end(lambda: self._self_outcome(None))
