@@ -4,8 +4,9 @@ Each entry installs one instrumentation into a fresh process with a real OTel SD
 batch span processor and a metric reader). `floor` is the irreducible OTel SDK work for the
 signals genai-cost produces synchronously: one CLIENT span made current around the call, with the
 same attributes genai-cost sets (values read straight off the response, prices hard-coded), and
-the same three histogram records (duration, input and output token usage), written by hand with
-nothing else: no provider detection, no price lookup, no counters.
+the same three histogram records (duration, input and output token usage) with the same attributes
+(the response model among them, as the semantic conventions ask), written by hand with nothing
+else: no provider detection, no price lookup, no counters.
 """
 
 from __future__ import annotations
@@ -79,19 +80,27 @@ def _floor(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvi
     meter = meter_provider.get_meter("floor")
     duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
     token_usage = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
-    by_model: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {}
+    starts: dict[str, dict[str, Any]] = {}  # request model -> span start attributes
+    by_model: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}  # metric points'
 
-    def attributes(model: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-        found = by_model.get(model)
+    def start_attributes(model: str) -> dict[str, Any]:
+        found = starts.get(model)
         if found is None:
-            common = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": sdk, "gen_ai.request.model": model,
-                  "server.address": "api.openai.com", "server.port": 443}  # fmt: skip
+            found = starts[model] = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": sdk,
+                                     "gen_ai.request.model": model, "server.address": "api.openai.com",
+                                     "server.port": 443}  # fmt: skip
+        return found
+
+    def point_attributes(model: str, response_model: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        found = by_model.get((model, response_model))
+        if found is None:
+            common = {**start_attributes(model), "gen_ai.response.model": response_model}
             inputs, outputs = {**common, "gen_ai.token.type": "input"}, {**common, "gen_ai.token.type": "output"}
-            found = by_model[model] = (common, inputs, outputs)
+            found = by_model[(model, response_model)] = (common, inputs, outputs)
         return found
 
     def end(span: Any, started: float, response: Any, usage: Any, reasons: tuple[str, ...], request_model: str) -> None:
-        common, input_attrs, output_attrs = attributes(request_model)
+        common, input_attrs, output_attrs = point_attributes(request_model, response.model)
         if usage is not None:
             cached = usage.prompt_tokens_details.cached_tokens
             span.set_attributes(
@@ -133,7 +142,8 @@ def _floor(sdk: str, tracer_provider: TracerProvider, meter_provider: MeterProvi
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         started = time.perf_counter()
         request_model = kwargs["model"]
-        span = tracer.start_span(f"chat {request_model}", kind=SpanKind.CLIENT, attributes=attributes(request_model)[0])
+        attributes = start_attributes(request_model)
+        span = tracer.start_span(f"chat {request_model}", kind=SpanKind.CLIENT, attributes=attributes)
         token = context.attach(trace.set_span_in_context(span))
         try:
             result = wrapped(*args, **kwargs)

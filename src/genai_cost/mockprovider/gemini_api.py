@@ -53,6 +53,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from . import gemini_format as fmt
 from .core import JsonReply, MockRequest, Reply, Route, ServerState, SseEvent, StreamReply, WireFormat
 from .gemini_replay import replay
 from .tokens import (
@@ -72,18 +73,6 @@ _MODEL_PATH = re.compile(
     r"/v1(?:beta1?|alpha)?(?:/projects/[^/]+/locations/[^/]+)?(?:/publishers/[^/]+)?/models/([^/:]+):(\w+)"
 )
 _THINKING = re.compile(r"gemini-(2\.5|3)|thinking")
-_STATUS = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    409: "ABORTED",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
 
 
 def normalize_path(path: str, query: Mapping[str, str]) -> tuple[str, str | None]:
@@ -94,12 +83,8 @@ def normalize_path(path: str, query: Mapping[str, str]) -> tuple[str, str | None
     return f"/models:{match.group(2)}", match.group(1)
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN")}}
-
-
 def error_reply(status: int, message: str) -> Reply:
-    return JsonReply(status, error_body(status, message))
+    return JsonReply(status, fmt.error_body(status, message))
 
 
 # --- token accounting ------------------------------------------------------------------------
@@ -142,23 +127,6 @@ def _output_words(config: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else DEFAULT_OUTPUT_WORDS
 
 
-def usage_metadata(prompt: int, cached: int, candidates: int, thoughts: int, flavor: str) -> dict[str, Any]:
-    usage: dict[str, Any] = {
-        "promptTokenCount": prompt,
-        "candidatesTokenCount": candidates,
-        "totalTokenCount": prompt + candidates + thoughts,
-        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
-    }
-    if cached:
-        usage["cachedContentTokenCount"] = cached
-        usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached}]
-    if thoughts:
-        usage["thoughtsTokenCount"] = thoughts
-    if flavor == "vertex":
-        usage["trafficType"] = "ON_DEMAND"
-    return usage
-
-
 def _afc_step(body: Mapping[str, Any]) -> int:
     contents = body.get("contents")
     return sum(
@@ -198,31 +166,6 @@ def _forced_usage(req: MockRequest) -> tuple[bool, dict[str, Any] | None]:
 
 # --- replies ---------------------------------------------------------------------------------
 
-_SAMPLE_ARGS = {"STRING": "mock", "INTEGER": 1, "NUMBER": 1.5, "BOOLEAN": True}
-
-
-def _function_call(body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A functionCall part when the request declares functions and has not answered one yet."""
-    contents = body.get("contents")
-    last = contents[-1] if isinstance(contents, list) and contents else None
-    if isinstance(last, dict) and any(isinstance(p, dict) and "functionResponse" in p for p in last.get("parts") or ()):
-        return None
-    for tool in body.get("tools") or ():
-        for declaration in (tool.get("functionDeclarations") or ()) if isinstance(tool, dict) else ():
-            schema = (
-                declaration.get("parameters")
-                or declaration.get("parametersJsonSchema")
-                or declaration.get("parameters_json_schema")  # as google-genai sends it for Python functions
-                or {}
-            )
-            properties = schema.get("properties") or {}
-            args = {
-                name: _SAMPLE_ARGS.get(str(prop.get("type", "STRING")).upper(), "mock")
-                for name, prop in properties.items()
-            }
-            return {"functionCall": {"name": declaration.get("name"), "args": args}}
-    return None
-
 
 def _response(
     req: MockRequest, state: ServerState, response_id: str, parts: list[dict[str, Any]], finish: str | None, usage: Any
@@ -261,14 +204,14 @@ def generate_content(req: MockRequest, state: ServerState, _: re.Match[str]) -> 
         return failed
     config = req.body.get("generationConfig")
     config = config if isinstance(config, dict) else {}
-    call = _function_call(req.body)
+    call = fmt.function_call(req.body)
     words = [] if call else output_words(_output_words(config))
     visible = 1 if call else len(words)
     counts = compute_counts(contents_input(req.body), "", visible, state.cache)
     thoughts = 2 * visible if _thinks(req.model, config) else 0
     forced, usage = _forced_usage(req)
     if not forced and req.model != NO_USAGE_MODEL:
-        usage = usage_metadata(counts.prompt_tokens, counts.cached_tokens, visible, thoughts, state.flavor)
+        usage = fmt.usage_metadata(counts.prompt_tokens, counts.cached_tokens, visible, thoughts, state.flavor)
     response_id = state.ids.next("gemini-mock-")
     streamed = req.route.endswith(":streamGenerateContent")
     if not streamed:
@@ -308,7 +251,7 @@ def _stream_chunks(
         elif forced or req.model == NO_USAGE_MODEL:
             usage = None
         else:
-            usage = usage_metadata(prompt, cached, seen, thoughts, state.flavor)
+            usage = fmt.usage_metadata(prompt, cached, seen, thoughts, state.flavor)
         yield _response(req, state, response_id, [part], "STOP" if last else None, usage)
 
 
@@ -362,4 +305,4 @@ GEMINI_FORMAT = WireFormat(
 )
 
 # Re-exported for tests that compute the formula by hand.
-__all__ = ["GEMINI_FORMAT", "NO_USAGE_MODEL", "TOKENS_PER_MESSAGE", "contents_input", "usage_metadata"]
+__all__ = ["GEMINI_FORMAT", "NO_USAGE_MODEL", "TOKENS_PER_MESSAGE", "contents_input"]
