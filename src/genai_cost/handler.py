@@ -87,7 +87,7 @@ class Telemetry:
         conversation_id: str | None = None,
     ) -> Call:  # fmt: skip
         settings = self.settings
-        self.prices.warm()
+        self.prices.warm(endpoint.provider, request_model)
         found = attribution.current(settings.baggage_keys)
         if conversation_id:  # the request's own (the Responses API's `conversation`) wins over attribution
             found = {**(found or {}), names.CONVERSATION_ID: conversation_id}

@@ -1,5 +1,6 @@
 """The price data of a process's first call: loaded in the background while the request waits for
-the provider, after the SDK's own first-call work, and the call priced exactly once it is loaded.
+the provider, after the SDK's own first-call work, with the requested model's rates resolved, and
+the call priced exactly once it is loaded.
 
 Each case runs in a fresh interpreter: the data loads once per process.
 """
@@ -20,6 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from genai_cost.handler import get_telemetry
 from genai_cost.mockprovider import MockProvider
 from genai_cost.openai import OpenAICostInstrumentor
 
@@ -29,16 +31,24 @@ mock.start()
 exporter = InMemorySpanExporter()
 tracer_provider = TracerProvider()
 tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-OpenAICostInstrumentor().instrument(
-    tracer_provider=tracer_provider, meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+OpenAICostInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+book = get_telemetry(tracer_provider, meter_provider).prices
 client = openai.OpenAI(api_key="sk-test", base_url=mock.base_url, max_retries=0)
 client.chat  # the SDK's lazy import of its chat resources, before the clock starts
 
-loaded_at = []
+loaded_at, resolved_at = [], []
+def rates_resolved():
+    entry = book._entries.get(("openai", "openai", "gpt-4o-mini", "gpt-4o-mini", None))
+    return entry is not None and entry.bands[0] is not None
+
 def watch(started):
     while "genai_prices.data" not in sys.modules:
         time.sleep(0.001)
     loaded_at.append(time.perf_counter() - started)
+    while not rates_resolved():
+        time.sleep(0.001)
+    resolved_at.append(time.perf_counter() - started)
 
 started = time.perf_counter()
 threading.Thread(target=watch, args=(started,), daemon=True).start()
@@ -48,7 +58,8 @@ client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "
 returned_at = time.perf_counter() - started
 time.sleep(0.05)
 span = exporter.get_finished_spans()[-1]
-print(json.dumps({"before": before, "loaded_at": loaded_at[0], "returned_at": returned_at,
+print(json.dumps({"before": before, "loaded_at": loaded_at[0], "resolved_at": resolved_at[0],
+                  "returned_at": returned_at,
                   "attributes": dict(span.attributes)}))
 mock.stop()
 """
@@ -67,7 +78,7 @@ def test_the_price_data_loads_while_the_first_request_waits_for_the_provider() -
     assert seen["before"] is False  # nothing loaded before the first call
     # Not before the warm-up's delay (the SDK's own first-call work has the GIL to itself), and
     # well before the provider answers: the call is priced at its end without waiting.
-    assert 0.05 <= seen["loaded_at"] < 1.0
+    assert 0.05 <= seen["loaded_at"] <= seen["resolved_at"] < 1.0  # the requested model's rates too
     assert seen["returned_at"] >= 1.5
     _assert_priced(seen["attributes"])
 

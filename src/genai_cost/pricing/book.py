@@ -85,25 +85,32 @@ class PriceBook:
                     self._configure()
                     self._configure = None
 
-    def warm(self) -> None:
-        """Load the price data in the background, once, when the first call starts.
+    def warm(self, provider: Provider, model: str | None) -> None:
+        """Load the price data in the background, once, when the first call starts, and resolve
+        the price of that call's model.
 
         Nothing is loaded at import or at instrumentation: an app that makes no LLM call never pays
         for genai-prices (about 25 ms of CPU next to an SDK). The load waits `_WARM_DELAY` first: the
         SDK's own first-call work before its request leaves then has the GIL to itself, and the
         load runs while the call waits for the provider. A call answered sooner loads the data
-        itself at its end, no later than without a warm-up.
+        itself at its end, no later than without a warm-up. Resolving the requested model's price
+        (its rates read off genai-prices' calculation) leaves little but a dictionary lookup for
+        the call's end, even when the response names a dated snapshot of the model.
         """
         if self._warming:
             return
         self._warming = True
-        threading.Thread(target=self._load, args=(_WARM_DELAY,), name="genai-cost-prices", daemon=True).start()
+        args = (_WARM_DELAY, provider, model)
+        threading.Thread(target=self._load, args=args, name="genai-cost-prices", daemon=True).start()
 
-    def _load(self, delay: float) -> None:
+    def _load(self, delay: float, provider: Provider, model: str | None) -> None:
         time.sleep(delay)
         try:
             self._ensure_configured()
             price_data()
+            entry = self._cache(provider, model, model, None, time.time()) if model else None
+            if entry is not None and entry.calc is not None:
+                entry.rates_for(0)
         except Exception:  # the first price lookup loads (and reports) it again
             logger.debug("genai-cost: could not load the price data ahead of the first call", exc_info=True)
 
