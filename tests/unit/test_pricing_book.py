@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -134,6 +135,26 @@ def test_unknown_model_is_unpriced_and_logged_once_per_provider_and_model(caplog
         f"genai-cost: no price for model {model!r} of provider {p}; its calls are counted as unpriced "
         "(add it to GENAI_COST_PRICES_FILE)"
         for p in ("openai", "groq")
+    ]
+
+
+def test_the_warm_up_warns_of_nothing_the_call_does_not(caplog: pytest.LogCaptureFixture) -> None:
+    """The first call's warm-up resolves the requested model quietly: a model without a price gets
+    the one warning of the call itself, about the model the call is priced as."""
+    asked, served = "acme-warm-up-13b", "acme-warm-up-13b-0601"
+    book = PriceBook()
+    book.warm(PROVIDERS["openai"], asked)
+    warm_ups = [t for t in threading.enumerate() if t.name == "genai-cost-prices"]
+    assert warm_ups
+    for warm_up in warm_ups:
+        warm_up.join(10)
+        assert not warm_up.is_alive()
+    price = book.price(PROVIDERS["openai"], served, Usage(10, 10), request_model=asked)
+    assert price.cost is None and price.unpriced_reason == names.UNPRICED_UNKNOWN_MODEL
+    warnings = [r.getMessage() for r in caplog.records if "acme-warm-up" in r.getMessage()]
+    assert warnings == [
+        f"genai-cost: no price for model {served!r} of provider openai; its calls are counted as unpriced "
+        "(add it to GENAI_COST_PRICES_FILE)"
     ]
 
 

@@ -108,9 +108,11 @@ class PriceBook:
         try:
             self._ensure_configured()
             price_data()
-            entry = self._cache(provider, model, model, None, time.time()) if model else None
-            if entry is not None and entry.calc is not None:
-                entry.rates_for(0)
+            if model:  # quietly: an unknown model or broken data is the call's own to report
+                entry = self.resolve(provider, model, None, time.time(), model, report=False)
+                if entry.calc is not None:
+                    entry.rates_for(0)
+                    self._store(provider, model, model, None, entry)
         except Exception:  # the first price lookup loads (and reports) it again
             logger.debug("genai-cost: could not load the price data ahead of the first call", exc_info=True)
 
@@ -182,6 +184,11 @@ class PriceBook:
         self, provider: Provider, model: str | None, request_model: str | None, tier: str | None, at: float
     ) -> PriceEntry:
         entry = self.resolve(provider, model, tier, at, request_model)
+        return self._store(provider, model, request_model, tier, entry)
+
+    def _store(
+        self, provider: Provider, model: str | None, request_model: str | None, tier: str | None, entry: PriceEntry
+    ) -> PriceEntry:
         if len(self._entries) > _MAX_ENTRIES:
             self._entries.clear()
         self._entries[(provider.name, provider.prices_id, model, request_model, tier)] = entry
@@ -194,8 +201,11 @@ class PriceBook:
         tier: str | None = None,
         at: float | None = None,
         request_model: str | None = None,
+        report: bool = True,
     ) -> PriceEntry:
-        """The price entry for a call (uncached: 50-500 us). An entry with name None means unpriced."""
+        """The price entry for a call (uncached: 50-500 us). An entry with name None means unpriced.
+
+        `report`: log a failed lookup and warn of a model without a price (once per model)."""
         self._ensure_configured()
         at = time.time() if at is None else at
         moment = datetime.fromtimestamp(at, UTC)
@@ -207,9 +217,10 @@ class PriceBook:
                 entry = self._bundled(provider, model, request_model, tier, moment, at)
         except Exception:  # a broken price table must not break the app
             failed = True
-            logger.exception("genai-cost: price lookup failed for %s/%s", provider.name, model or request_model)
+            log = logger.exception if report else logger.debug
+            log("genai-cost: price lookup failed for %s/%s", provider.name, model or request_model, exc_info=True)
         if entry is None:
-            if not failed:
+            if not failed and report:
                 _warn_unpriced(provider, model or request_model or "")
             valid_from, valid_until = utc_day(moment)
             entry = PriceEntry(None, valid_from=valid_from, valid_until=valid_until, failed=failed)
