@@ -153,6 +153,15 @@ class Live:
     end: float
 
 
+def _clear_of_a_tile_edge(seconds: float) -> None:
+    """Wait, if need be, so that the next `seconds` hold no 5-minute edge. The calendar spends read
+    the 5-minute tiles as the rule last recorded them, up to one evaluation before the edge: spend in
+    that last second reaches them at the next edge, minutes later, beyond the waits below."""
+    to_edge = 300 - time.time() % 300
+    if to_edge < seconds:
+        time.sleep(to_edge + 2)
+
+
 @pytest.fixture(scope="module")
 def live(
     tmp_path_factory: pytest.TempPathFactory,
@@ -175,12 +184,14 @@ def live(
     with PrometheusServer(
         workdir / "prom", scrape_targets={JOB: [f"127.0.0.1:{prometheus_port}"]}, rule_files=rule_files
     ) as prometheus:
+        _clear_of_a_tile_edge(40)  # the app's start and its first pass
         start = time.time()
         app = run_instrumented("dashboard_app.py", env)
         try:
             app.wait_for_line(lambda line: line == "READY", timeout=30)  # first pass done
             prometheus.wait_for(f'gen_ai_client_cost_usd_total{{job="{JOB}"}}', timeout=30)
             time.sleep(2)
+            _clear_of_a_tile_edge(15)
             app.send_line("next")
             app.wait_for_line(lambda line: line == "READY", timeout=30)  # second pass done
             time.sleep(3)  # a few scrapes and rule evaluations of the second pass
