@@ -100,11 +100,11 @@ class PriceBook:
         if self._warming:
             return
         self._warming = True
-        args = (_WARM_DELAY, provider, model)
-        threading.Thread(target=self._load, args=args, name="genai-cost-prices", daemon=True).start()
+        args = (provider, model)
+        threading.Thread(target=self._warm_up, args=args, name="genai-cost-prices", daemon=True).start()
 
-    def _load(self, delay: float, provider: Provider, model: str | None) -> None:
-        time.sleep(delay)
+    def _warm_up(self, provider: Provider, model: str | None) -> None:
+        time.sleep(_WARM_DELAY)
         try:
             self._ensure_configured()
             price_data()
