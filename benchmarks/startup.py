@@ -7,11 +7,18 @@
    OpenLLMetry. Every other installed instrumentation stays as it is. The families are chosen by
    distribution, because the official and OpenLLMetry entry points share names (`openai`,
    `anthropic`) that OTEL_PYTHON_DISABLED_INSTRUMENTATIONS cannot tell apart. Measured: the child's CPU
-   time (user + system) and peak RSS, interleaved rounds, medians; "added" is against the floor.
+   time (user + system) and peak RSS, interleaved rounds; "added" is the median of each round's
+   difference from the floor, with its 25th..75th percentiles. A start's own noise (the floor's CPU
+   varies by 100 ms and more from one start to the next) is far larger than genai-cost's share, so
+   that share is also timed alone: in each round, a fresh process does the floor's start, then loads
+   genai-cost's instrumentors exactly as `opentelemetry-instrument` does (its dependency check, the
+   entry points, `instrument()`, the openai import hook), and times that step's CPU.
 2. The first priced call. A fresh process instruments the openai SDK (genai-cost, real OTel SDK
-   pipeline) and makes two chat calls to the mock provider; the same without instrumentation. Reported:
-   the first call's extra wall time over the uninstrumented first call, with the mock answering at once
-   (worst case: nothing to overlap with) and after 200 ms (a fast real provider), and the second call's.
+   pipeline), reaches `client.chat.completions` (the SDK imports that module on first use, and
+   genai-cost patches it then) and makes two chat calls to the mock provider; the same without
+   instrumentation. Reported, as extra wall time over the uninstrumented process, medians of paired
+   rounds: the first use of `chat.completions`, the first call (with the mock answering at once, the
+   worst case: nothing to overlap with; and after 200 ms, a fast real provider) and the second call.
 
 genai-cost runs from this checkout's src/, byte-compiled first as pip compiles an installed wheel
 (the peers are installed that way): otherwise every child would compile it from source, about
@@ -79,6 +86,24 @@ def start_child(family: str) -> None:
     exec(compile(APP, "app.py", "exec"), {})
 
 
+def own_child() -> float:
+    """In the child: the floor's start, then genai-cost's instrumentors loaded as opentelemetry-instrument
+    loads them (the dependency check, the entry points, instrument(); openai is imported, so its
+    import hook runs at once); the CPU seconds of that alone."""
+    import importlib.metadata
+
+    from opentelemetry.instrumentation.auto_instrumentation import _load
+
+    start_child("floor")
+    ours = [ep for ep in importlib.metadata.entry_points(group="opentelemetry_instrumentor")
+            if ep.dist is not None and ep.dist.name == "genai-cost"]  # fmt: skip
+    _load.entry_points = lambda **params: ours if params.get("group") == "opentelemetry_instrumentor" else []
+    distro = _load._load_distro()
+    started = time.process_time()
+    _load._load_instrumentors(distro)
+    return time.process_time() - started
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -103,6 +128,12 @@ def measure_start(family: str) -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def measure_own() -> float:
+    argv = [sys.executable, str(Path(__file__)), "--own-child"]
+    done = subprocess.run(argv, env=_child_env(), capture_output=True, text=True, check=True, timeout=120)
+    return float(done.stdout)
+
+
 FIRST_CALL = """
 import json, sys, time
 import openai
@@ -115,7 +146,9 @@ if instrumented:
     OpenAICostInstrumentor().instrument(
         tracer_provider=TracerProvider(), meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
 client = openai.OpenAI(api_key="sk-startup", base_url=base_url, max_retries=0)
-times = []
+started = time.perf_counter()
+client.chat.completions  # the SDK imports the module here; genai-cost patches it as it is imported
+times = [time.perf_counter() - started]
 for _ in range(2):
     started = time.perf_counter()
     client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}],
@@ -135,19 +168,34 @@ def _median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
+def _quantile_ms(values: list[float], index: int) -> float:
+    """The first (0) or third (2) quartile, in ms."""
+    return statistics.quantiles(values, n=4)[index] * 1000
+
+
 def run_start(rounds: int) -> dict[str, dict[str, float]]:
     samples: dict[str, list[tuple[float, float]]] = {family: [] for family in FAMILIES}
+    own = []
     for _ in range(rounds):
         for family in FAMILIES:  # interleaved: machine noise spreads over every family alike
             samples[family].append(measure_start(family))
-    floor_cpu = statistics.median(cpu for cpu, _ in samples["floor"])
-    floor_rss = statistics.median(rss for _, rss in samples["floor"])
+        own.append(measure_own())
+    floor = samples["floor"]
     out = {}
     for family, values in samples.items():
-        cpu = statistics.median(c for c, _ in values)
-        rss = statistics.median(r for _, r in values)
-        out[family] = {"cpu_ms": cpu * 1000, "rss_mib": rss, "added_cpu_ms": (cpu - floor_cpu) * 1000,
-                       "added_rss_mib": rss - floor_rss}  # fmt: skip
+        added = [c - f for (c, _), (f, _) in zip(values, floor, strict=True)]  # paired by round
+        added_rss = [r - f for (_, r), (_, f) in zip(values, floor, strict=True)]
+        out[family] = {
+            "cpu_ms": _median_ms([c for c, _ in values]),
+            "added_cpu_ms": _median_ms(added),
+            "added_cpu_p25_ms": _quantile_ms(added, 0),
+            "added_cpu_p75_ms": _quantile_ms(added, 2),
+            "rss_mib": statistics.median(r for _, r in values),
+            "added_rss_mib": statistics.median(added_rss),
+        }
+    out["genai-cost"]["own_cpu_ms"] = _median_ms(own)
+    out["genai-cost"]["own_cpu_p25_ms"] = _quantile_ms(own, 0)
+    out["genai-cost"]["own_cpu_p75_ms"] = _quantile_ms(own, 2)
     return out
 
 
@@ -164,9 +212,14 @@ def run_first_call(rounds: int) -> dict[str, dict[str, float]]:
             for _ in range(rounds):
                 bare.append(measure_calls(mock.base_url, False, latency_ms))
                 cost.append(measure_calls(mock.base_url, True, latency_ms))
+            extra = [[c - b for b, c in zip(bare_times, cost_times, strict=True)]
+                     for bare_times, cost_times in zip(bare, cost, strict=True)]  # fmt: skip
             out[f"provider answers in {latency_ms} ms"] = {
-                "first_call_extra_ms": _median_ms([c[0] - b[0] for b, c in zip(bare, cost, strict=True)]),
-                "second_call_extra_ms": _median_ms([c[1] - b[1] for b, c in zip(bare, cost, strict=True)]),
+                "first_use_extra_ms": _median_ms([e[0] for e in extra]),
+                "first_call_extra_ms": _median_ms([e[1] for e in extra]),
+                "first_call_extra_p25_ms": _quantile_ms([e[1] for e in extra], 0),
+                "first_call_extra_p75_ms": _quantile_ms([e[1] for e in extra], 2),
+                "second_call_extra_ms": _median_ms([e[2] for e in extra]),
             }
         return out
     finally:
@@ -179,12 +232,19 @@ def table(start: dict[str, dict[str, float]], first: dict[str, dict[str, float]]
         "|---|---:|---:|---:|---:|",
     ]
     for family, row in start.items():
-        lines.append(f"| {family} | {row['cpu_ms']:.0f} | {row['added_cpu_ms']:+.1f} | {row['rss_mib']:.1f} "
+        lines.append(f"| {family} | {row['cpu_ms']:.0f} | {row['added_cpu_ms']:+.1f} "
+                     f"({row['added_cpu_p25_ms']:+.0f} .. {row['added_cpu_p75_ms']:+.0f}) | {row['rss_mib']:.1f} "
                      f"| {row['added_rss_mib']:+.1f} |")  # fmt: skip
-    lines += ["", "| genai-cost, openai chat call | first call, extra (ms) | second call, extra (ms) |"]
-    lines += ["|---|---:|---:|"]
+    own = start["genai-cost"]
+    lines += ["", f"genai-cost's own start work, timed alone: {own['own_cpu_ms']:.1f} ms of CPU "
+              f"({own['own_cpu_p25_ms']:.1f} .. {own['own_cpu_p75_ms']:.1f})"]  # fmt: skip
+    lines += ["", "| genai-cost, openai chat call | first use of chat.completions, extra (ms) "
+              "| first call, extra (ms) | second call, extra (ms) |"]  # fmt: skip
+    lines += ["|---|---:|---:|---:|"]
     for case, row in first.items():
-        lines.append(f"| {case} | {row['first_call_extra_ms']:+.2f} | {row['second_call_extra_ms']:+.2f} |")
+        lines.append(f"| {case} | {row['first_use_extra_ms']:+.2f} | {row['first_call_extra_ms']:+.2f} "
+                     f"({row['first_call_extra_p25_ms']:+.1f} .. {row['first_call_extra_p75_ms']:+.1f}) "
+                     f"| {row['second_call_extra_ms']:+.2f} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -193,9 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--own-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         start_child(args.child)
+        return 0
+    if args.own_child:
+        print(own_child())
         return 0
     compileall.compile_dir(ROOT / "src", quiet=1)  # as an installed wheel is (see the docstring)
     load = os.getloadavg()[0]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from genai_cost.records import CallRecord
+if TYPE_CHECKING:
+    from genai_cost.records import CallRecord
 
 logger = logging.getLogger("genai_cost")
 
-Listener = Callable[[CallRecord], Any]
+Listener = Callable[["CallRecord"], Any]
 F = TypeVar("F", bound=Listener)
 
 

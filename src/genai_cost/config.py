@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
+from typing import NamedTuple
 
 from genai_cost.providers import KNOWN_PROVIDERS
 
@@ -43,10 +44,9 @@ ENV_ANTHROPIC_SDK_SPANS = "GENAI_COST_ANTHROPIC_SDK_SPANS"
 ANTHROPIC_SDK_SPANS_MODES = ("off", "child")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     # "host" or "host:port" (lower case) -> gen_ai.provider.name
-    provider_map: Mapping[str, str] = field(default_factory=dict)
+    provider_map: Mapping[str, str] = MappingProxyType({})
     # auto: ask for stream usage from providers known to accept `stream_options.include_usage`;
     # off: never change a request; all: ask every OpenAI-compatible server.
     stream_usage: str = "auto"
@@ -76,6 +76,9 @@ class Config:
     budgets_refresh: int = 30  # seconds between reads of the fleet's spend
     # open: calls proceed while Prometheus cannot be read; closed: calls under a `block` budget are refused
     budgets_unreadable: str = "open"
+
+
+_DEFAULT = Config()
 
 
 def _warn(name: str, value: str, why: str) -> None:
@@ -204,16 +207,16 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         stream_usage_hosts=_parse_hosts(env.get(ENV_STREAM_USAGE_HOSTS, "")),
         baggage_keys=_parse_keys(ENV_BAGGAGE_KEYS, env.get(ENV_BAGGAGE_KEYS, "")),
         metric_labels=_parse_metric_labels(env.get(ENV_METRIC_LABELS, "")),
-        label_limit=_parse_positive_int(env, ENV_LABEL_LIMIT, Config.label_limit),
+        label_limit=_parse_positive_int(env, ENV_LABEL_LIMIT, _DEFAULT.label_limit),
         capture_content=_parse_capture_content(env.get(ENV_CAPTURE_CONTENT, "")),
-        capture_max_length=_parse_positive_int(env, ENV_CAPTURE_MAX_LENGTH, Config.capture_max_length),
+        capture_max_length=_parse_positive_int(env, ENV_CAPTURE_MAX_LENGTH, _DEFAULT.capture_max_length),
         anthropic_sdk_spans=sdk_spans,
         prices_file=env.get(ENV_PRICES_FILE, "").strip() or None,
         prices_refresh_url=_parse_refresh(env.get(ENV_PRICES_REFRESH, "")),
-        prices_refresh_interval=_parse_positive_int(env, ENV_PRICES_REFRESH_INTERVAL, Config.prices_refresh_interval),
+        prices_refresh_interval=_parse_positive_int(env, ENV_PRICES_REFRESH_INTERVAL, _DEFAULT.prices_refresh_interval),
         budgets_file=env.get(ENV_BUDGETS_FILE, "").strip() or None,
         budgets_prometheus_url=_parse_url(ENV_BUDGETS_PROMETHEUS_URL, env.get(ENV_BUDGETS_PROMETHEUS_URL, "")),
-        budgets_refresh=_parse_positive_int(env, ENV_BUDGETS_REFRESH, Config.budgets_refresh),
+        budgets_refresh=_parse_positive_int(env, ENV_BUDGETS_REFRESH, _DEFAULT.budgets_refresh),
         budgets_unreadable=_parse_choice(env, ENV_BUDGETS_UNREADABLE, BUDGETS_UNREADABLE_MODES),
     )
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     type: str = "text"  # semconv part types: text, tool_call, blob, uri, ...
     content: str | None = None  # text only
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     role: str
-    parts: Sequence[Part] = field(default_factory=tuple)
+    parts: Sequence[Part] = ()
     finish_reason: str | None = None
 
     @classmethod

@@ -7,8 +7,7 @@ chat stream asks for usage (`stream_options.include_usage`) is decided here too,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from genai_cost import config
@@ -43,8 +42,7 @@ _LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 _UNKNOWN_HOST = Provider("openai", "openai")
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     provider: Provider
     address: str | None  # server.address
     port: int | None  # server.port

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation, get_meter
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
     from genai_cost.budgets.guard import Guard
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """What genai-cost's configuration says about every call, resolved once."""
 
     baggage_keys: tuple[str, ...]

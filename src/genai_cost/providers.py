@@ -8,11 +8,10 @@ provider a client talks to is `genai_cost.endpoints`' job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(NamedTuple):
     name: str  # gen_ai.provider.name
     prices_id: str | None  # genai-prices provider id; None: not priced unless the user prices it
     # OpenAI-format usage: does completion_tokens include reasoning_tokens? (xAI: no)

@@ -18,8 +18,6 @@ import threading
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
-from genai_cost.records import tokens_by_type
-
 if TYPE_CHECKING:
     from genai_cost.records import CallRecord
 
@@ -50,6 +48,8 @@ class TrackedUsage:
     @property
     def tokens(self) -> dict[str, int]:
         """Tokens by gen_ai.token.type, as the tokens counter labels them."""
+        from genai_cost.records import tokens_by_type  # records load with the first one, not at start
+
         return tokens_by_type(self)
 
     def started(self) -> None:

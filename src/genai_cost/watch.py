@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from genai_cost import names
 from genai_cost.budgets import BudgetExceeded
 from genai_cost.callbacks import Listener, registry
-from genai_cost.records import CallRecord
 from genai_cost.tracking import ACTIVE, TrackedUsage
 
 if TYPE_CHECKING:
@@ -43,6 +42,8 @@ class Watch:
                 self.guard.record(call, cost)
             listeners = registry.listeners
             if self.trackers or listeners:
+                from genai_cost.records import CallRecord  # only for an app that asked to see calls
+
                 record = CallRecord.of(call, attributes, elapsed)
                 for usage in self.trackers:
                     usage.add(record)

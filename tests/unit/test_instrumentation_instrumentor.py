@@ -13,6 +13,7 @@ from openai.resources.chat.completions.completions import AsyncCompletions, Comp
 from openai.resources.embeddings import Embeddings
 from openai.resources.responses.responses import Responses
 
+from genai_cost.instrumentation.instrumentor import installed_version, unmet
 from genai_cost.mockprovider import MockProvider
 from genai_cost.openai import OpenAICostInstrumentor
 from tests.conftest import Pipeline, env_map, set_env
@@ -78,6 +79,69 @@ def test_entry_point_is_declared() -> None:
 
     [entry] = [ep for ep in entry_points(group="opentelemetry_instrumentor") if ep.name == "genai_cost_openai"]
     assert entry.load() is OpenAICostInstrumentor
+
+
+# --- the SDK's version: checked at its import, not at the process's start ------------------------
+_TOO_OLD = """
+import json, logging, sys
+import wrapt
+
+lines = []
+handler = logging.Handler()
+handler.emit = lambda record: lines.append(record.getMessage())
+logging.getLogger("genai_cost").addHandler(handler)
+from genai_cost.openai import OpenAICostInstrumentor
+
+class FromTheFuture(OpenAICostInstrumentor):
+    instruments = ("openai >= 999.0",)
+
+FromTheFuture().instrument(skip_dep_check=True)
+import openai
+from openai.resources.chat.completions.completions import Completions
+from openai.resources.embeddings import Embeddings
+
+wrapped = [isinstance(vars(c)["create"], wrapt.FunctionWrapper) for c in (Completions, Embeddings)]
+print(json.dumps({"version": openai.__version__, "lines": lines, "call path": "genai_cost.handler" in sys.modules,
+                  "wrapped": wrapped}))
+"""
+
+
+def test_an_sdk_older_than_measured_passes_through_and_is_said_once() -> None:
+    result = subprocess.run([sys.executable, "-c", _TOO_OLD], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["wrapped"] == [False, False]
+    assert seen["call path"] is False  # nothing of genai-cost's call path is loaded for it
+    assert seen["lines"] == [
+        f"genai-cost: openai {seen['version']} is older than genai-cost measures (openai >= 999.0); "
+        "its calls are not measured"
+    ]
+
+
+@pytest.mark.parametrize("distribution", ["openai", "anthropic", "google-genai", "botocore", "mistralai", "litellm"])
+def test_the_installed_version_is_the_one_importlib_metadata_reads(distribution: str) -> None:
+    from importlib.metadata import version
+
+    assert installed_version(distribution) == version(distribution)
+    assert unmet([f"{distribution} >= 0.1"]) is None
+    assert unmet([f"{distribution} >= 999"]) == f"{distribution} {version(distribution)}"
+
+
+def test_a_distribution_not_installed_is_not_refused() -> None:
+    assert installed_version("genai-cost-no-such-sdk") is None
+    assert unmet(["genai-cost-no-such-sdk >= 1.0"]) is None
+
+
+def test_opentelemetry_instrument_reads_no_sdk_metadata_at_start() -> None:
+    """No `instruments` or `instruments-any` extra: the start's dependency check, run once per entry
+    point, reads only genai-cost's own metadata."""
+    from importlib.metadata import distribution
+
+    from opentelemetry.instrumentation.dependencies import get_dist_dependency_conflicts
+
+    dist = distribution("genai-cost")
+    assert not [requirement for requirement in dist.requires or [] if "instruments" in requirement]
+    assert get_dist_dependency_conflicts(dist) is None
 
 
 # --- patch on import: instrumenting imports no SDK ------------------------------------------------

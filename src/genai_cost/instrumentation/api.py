@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from genai_cost.content import Message, Part
 from genai_cost.outcome import Outcome
@@ -19,8 +18,7 @@ class StreamContent(Protocol):
     def messages(self) -> list[Message]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Api:
+class Api(NamedTuple):
     """How one family of an SDK's calls is read. The functions are the SDK package's pure ones."""
 
     operation: str  # gen_ai.operation.name
@@ -33,8 +31,7 @@ class Api:
     streams: bool = False  # every call returns a stream (methods such as generate_content_stream)
 
 
-@dataclass(frozen=True, slots=True)
-class Patch:
+class Patch(NamedTuple):
     """One SDK method to wrap: as a call of `api` (None: the SDK's Calls.route picks one per call), or
     with a `wrapper` of its own (a per-request hook that is not a call)."""
 

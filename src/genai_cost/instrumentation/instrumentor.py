@@ -7,11 +7,18 @@ an app pays only for what it uses: nothing for an SDK it never imports, nothing 
 SDK it never calls. The SDK's own import also readies genai-cost's call path (its modules and the
 instruments), so that the app's first call does not wait for them. `uninstrument()` unwraps what
 was patched; a hook that has not run yet finds the instrumentor off and does nothing.
+
+The SDK's version is checked when it is imported, against the instrumentor's `instruments`: an SDK
+older than supported is said once, in one line, and its calls pass through unmeasured. The
+distribution declares no SDK requirement for `opentelemetry-instrument` to check at start: that
+check would read an SDK's metadata once per entry point, six times in every process start, and an
+SDK that is missing or too old disables only its own instrumentor.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import logging
 import sys
 import threading
@@ -48,6 +55,8 @@ class SdkInstrumentor(BaseInstrumentor):
         self._hooked = False
         self._patched: list[Patch] = []
         self._reported: set[str] = set()  # what is missing from the installed SDK, logged once
+        self._unsupported: str | None = None  # "openai 1.30.0" when the installed SDK is too old
+        self._version_checked = False
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.instruments
@@ -91,8 +100,8 @@ class SdkInstrumentor(BaseInstrumentor):
         imported to find out."""
         with self._lock:
             kwargs = self._kwargs
-        if kwargs is None:  # uninstrumented before the SDK's import
-            return
+            if kwargs is None or not self._supported():  # uninstrumented before the SDK's import, or too old
+                return
         self._prepare(kwargs)
         present = [module for module in self.modules if module in sys.modules]
         if not present:
@@ -117,6 +126,24 @@ class SdkInstrumentor(BaseInstrumentor):
         except Exception:  # the first call imports (and reports) it again
             logger.debug("genai-cost: could not prepare the call path of %s", self.sdk_module, exc_info=True)
 
+    def _supported(self) -> bool:
+        """Whether the installed SDK meets `instruments`, read once (under the lock); a version too old
+        is said once."""
+        if not self._version_checked:
+            self._version_checked = True
+            try:
+                self._unsupported = unmet(self.instruments)
+            except Exception:  # a version this check cannot read: measure the SDK rather than drop it
+                logger.debug("genai-cost: could not check the %s version", self.sdk_module, exc_info=True)
+            if self._unsupported is not None:
+                required = ", ".join(self.instruments)
+                logger.warning(
+                    "genai-cost: %s is older than genai-cost measures (%s); its calls are not measured",
+                    self._unsupported,
+                    required,
+                )
+        return self._unsupported is None
+
     def _report(self, missing: list[str]) -> None:
         missing = [name for name in missing if name not in self._reported]
         if missing:  # one line for all of them: an older SDK is normal, not an error
@@ -128,7 +155,7 @@ class SdkInstrumentor(BaseInstrumentor):
         """Patch what `module` holds (the post-import hook; never raises into the app's import)."""
         try:
             with self._lock:
-                if self._kwargs is not None:
+                if self._kwargs is not None and self._supported():
                     self._patch(module.__name__, self._kwargs)
         except Exception:
             logger.warning("genai-cost: could not instrument %s", getattr(module, "__name__", module), exc_info=True)
@@ -150,6 +177,36 @@ class SdkInstrumentor(BaseInstrumentor):
             except (ImportError, AttributeError):  # an SDK version without this method
                 missing.append(f"{patch.module}.{patch.method}")
         self._report(missing)
+
+
+def unmet(requirements: Sequence[str]) -> str | None:
+    """The first of `requirements` ("openai >= 1.40.0") the installed distributions do not meet, as
+    "name version"; None when all are met. A distribution that is not installed as one (an SDK run
+    from a source tree) is not refused."""
+    from packaging.requirements import Requirement
+
+    for text in requirements:
+        requirement = Requirement(text)
+        installed = installed_version(requirement.name)
+        if installed is not None and not requirement.specifier.contains(installed, prereleases=True):
+            return f"{requirement.name} {installed}"
+    return None
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of `distribution`, None when it is not installed.
+
+    Read off the metadata's header: importlib.metadata.version() parses the whole file, an SDK's long
+    description included, with the email parser (about 1 ms, on the app's import of the SDK)."""
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    header = (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").partition("\n\n")[0]
+    for line in header.splitlines():
+        if line.startswith("Version:"):
+            return line.removeprefix("Version:").strip()
+    return dist.version
 
 
 def _has(patch: Patch) -> bool:
