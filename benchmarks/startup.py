@@ -12,7 +12,9 @@
    varies by 100 ms and more from one start to the next) is far larger than genai-cost's share, so
    that share is also timed alone: in each round, a fresh process does the floor's start, then loads
    genai-cost's instrumentors exactly as `opentelemetry-instrument` does (its dependency check, the
-   entry points, `instrument()`, the openai import hook), and times that step's CPU.
+   entry points, `instrument()`, the openai import hook), and times that step's CPU. With
+   `--instructions`, one start of each (floor, genai-cost) also runs under valgrind's cachegrind,
+   whose instruction counts do not vary from start to start.
 2. The first priced call. A fresh process instruments the openai SDK (genai-cost, real OTel SDK
    pipeline), reaches `client.chat.completions` (the SDK imports that module on first use, and
    genai-cost patches it then) and makes two chat calls to the mock provider; the same without
@@ -24,7 +26,8 @@ genai-cost runs from this checkout's src/, byte-compiled first as pip compiles a
 (the peers are installed that way): otherwise every child would compile it from source, about
 100 ms that no installed copy pays.
 
-    python3 benchmarks/startup.py             # 15 rounds; --rounds N, --json
+    python3 benchmarks/startup.py                  # 15 rounds; --rounds N, --json
+    python3 benchmarks/startup.py --instructions   # and a start's instructions, under valgrind
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ import argparse
 import compileall
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +131,24 @@ def measure_start(family: str) -> tuple[float, float]:
     if process.returncode != 0:
         raise RuntimeError(f"{family}: {process.stderr.read().decode() if process.stderr else ''}")
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def count_instructions(family: str) -> int:
+    """Instructions one child executes under valgrind's cachegrind: unlike CPU time, the same from one
+    start to the next (hash randomisation off), so a difference of a few ms shows."""
+    argv = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+            sys.executable, str(Path(__file__)), "--child", family]  # fmt: skip
+    env = {**_child_env(), "PYTHONHASHSEED": "0"}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, timeout=600)
+    return int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr).group(1).replace(",", ""))  # type: ignore[union-attr]
+
+
+def run_instructions(floor_cpu_ms: float) -> dict[str, float]:
+    """genai-cost's added instructions, and their CPU time at the rate the floor runs its own."""
+    with ThreadPoolExecutor(2) as pool:
+        floor, cost = pool.map(count_instructions, ["floor", "genai-cost"])
+    added = cost - floor
+    return {"floor": floor, "genai-cost": cost, "added": added, "added_ms": added / floor * floor_cpu_ms}
 
 
 def measure_own() -> float:
@@ -252,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--instructions", action="store_true", help="also count a start's instructions (valgrind)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--own-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -265,12 +289,17 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     start = run_start(args.rounds)
     first = run_first_call(args.rounds)
+    counted = run_instructions(start["floor"]["cpu_ms"]) if args.instructions else None
     if args.json:
-        print(json.dumps({"load_average": load, "start": start, "first_call": first}, indent=2))
+        figures = {"load_average": load, "start": start, "first_call": first, "instructions": counted}
+        print(json.dumps(figures, indent=2))
     else:
         print(f"{args.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
               f"load average {load:.1f}, Python {sys.version.split()[0]}")  # fmt: skip
         print(table(start, first))
+        if counted:
+            print(f"\ninstructions of a start: floor {counted['floor']:,}, genai-cost {counted['genai-cost']:,}: "
+                  f"+{counted['added']:,}, {counted['added_ms']:.1f} ms at the floor's rate")  # fmt: skip
     return 0
 
 
