@@ -235,14 +235,16 @@ def run_first_call(rounds: int) -> dict[str, dict[str, float]]:
             for _ in range(rounds):
                 bare.append(measure_calls(mock.base_url, False, latency_ms))
                 cost.append(measure_calls(mock.base_url, True, latency_ms))
+            # Each round's instrumented minus bare time, then per step: first use, first call, second call.
             extra = [[c - b for b, c in zip(bare_times, cost_times, strict=True)]
                      for bare_times, cost_times in zip(bare, cost, strict=True)]  # fmt: skip
+            use, first_call, second_call = (list(step) for step in zip(*extra, strict=True))
             out[f"provider answers in {latency_ms} ms"] = {
-                "first_use_extra_ms": _median_ms([e[0] for e in extra]),
-                "first_call_extra_ms": _median_ms([e[1] for e in extra]),
-                "first_call_extra_p25_ms": _quantile_ms([e[1] for e in extra], 0),
-                "first_call_extra_p75_ms": _quantile_ms([e[1] for e in extra], 2),
-                "second_call_extra_ms": _median_ms([e[2] for e in extra]),
+                "first_use_extra_ms": _median_ms(use),
+                "first_call_extra_ms": _median_ms(first_call),
+                "first_call_extra_p25_ms": _quantile_ms(first_call, 0),
+                "first_call_extra_p75_ms": _quantile_ms(first_call, 2),
+                "second_call_extra_ms": _median_ms(second_call),
             }
         return out
     finally:

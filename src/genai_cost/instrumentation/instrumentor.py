@@ -23,6 +23,7 @@ import logging
 import sys
 import threading
 from collections.abc import Collection, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import wrapt
@@ -55,8 +56,6 @@ class SdkInstrumentor(BaseInstrumentor):
         self._hooked = False
         self._patched: list[Patch] = []
         self._reported: set[str] = set()  # what is missing from the installed SDK, logged once
-        self._unsupported: str | None = None  # "openai 1.30.0" when the installed SDK is too old
-        self._version_checked = False
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.instruments
@@ -100,7 +99,7 @@ class SdkInstrumentor(BaseInstrumentor):
         imported to find out."""
         with self._lock:
             kwargs = self._kwargs
-            if kwargs is None or not self._supported():  # uninstrumented before the SDK's import, or too old
+            if kwargs is None or self._too_old:  # uninstrumented before the SDK's import, or too old
                 return
         self._prepare(kwargs)
         present = [module for module in self.modules if module in sys.modules]
@@ -126,23 +125,21 @@ class SdkInstrumentor(BaseInstrumentor):
         except Exception:  # the first call imports (and reports) it again
             logger.debug("genai-cost: could not prepare the call path of %s", self.sdk_module, exc_info=True)
 
-    def _supported(self) -> bool:
-        """Whether the installed SDK meets `instruments`, read once (under the lock); a version too old
-        is said once."""
-        if not self._version_checked:
-            self._version_checked = True
-            try:
-                self._unsupported = unmet(self.instruments)
-            except Exception:  # a version this check cannot read: measure the SDK rather than drop it
-                logger.debug("genai-cost: could not check the %s version", self.sdk_module, exc_info=True)
-            if self._unsupported is not None:
-                required = ", ".join(self.instruments)
-                logger.warning(
-                    "genai-cost: %s is older than genai-cost measures (%s); its calls are not measured",
-                    self._unsupported,
-                    required,
-                )
-        return self._unsupported is None
+    @cached_property
+    def _too_old(self) -> str | None:
+        """The installed SDK as "name version" when it does not meet `instruments`, else None; read
+        once (under the lock) and said once."""
+        try:
+            found = unmet(self.instruments)
+        except Exception:  # a version this check cannot read: measure the SDK rather than drop it
+            logger.debug("genai-cost: could not check the %s version", self.sdk_module, exc_info=True)
+            return None
+        if found is not None:
+            required = ", ".join(self.instruments)
+            logger.warning(
+                "genai-cost: %s is older than genai-cost measures (%s); its calls are not measured", found, required
+            )
+        return found
 
     def _report(self, missing: list[str]) -> None:
         missing = [name for name in missing if name not in self._reported]
@@ -155,7 +152,7 @@ class SdkInstrumentor(BaseInstrumentor):
         """Patch what `module` holds (the post-import hook; never raises into the app's import)."""
         try:
             with self._lock:
-                if self._kwargs is not None and self._supported():
+                if self._kwargs is not None and not self._too_old:
                     self._patch(module.__name__, self._kwargs)
         except Exception:
             logger.warning("genai-cost: could not instrument %s", getattr(module, "__name__", module), exc_info=True)
